@@ -1,0 +1,63 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .roles import MANAGE_GRIDS, MANAGE_PEOPLE, READ_AUDIT, REVEAL_PII, Role
+
+
+class User(AbstractUser):
+    """A person who signs in. Everything they see is limited to ``scope`` and its subtree."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
+    scope = models.ForeignKey(
+        "grids.GridNode",
+        verbose_name=_("scope"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("The grid node this user works in; they see only its subtree."),
+    )
+    department = models.ForeignKey(
+        "grids.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="liaisons",
+    )
+    granted_tags = models.JSONField(
+        _("restricted tags granted"),
+        default=list,
+        blank=True,
+        help_text=_("Restricted tags (社区矫正, 吸毒 …) this user may see people under."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    @property
+    def is_unrestricted(self) -> bool:
+        """Only a superuser with no scope sees everything (set-up and operations)."""
+        return self.is_superuser and self.scope_id is None
+
+    @property
+    def can_reveal_pii(self) -> bool:
+        return self.is_active and self.role in REVEAL_PII
+
+    @property
+    def can_manage_people(self) -> bool:
+        return self.is_active and (self.role in MANAGE_PEOPLE or self.is_unrestricted)
+
+    @property
+    def can_manage_grids(self) -> bool:
+        return self.is_active and (self.role in MANAGE_GRIDS or self.is_unrestricted)
+
+    @property
+    def can_read_audit(self) -> bool:
+        return self.is_active and self.role in READ_AUDIT

@@ -1,0 +1,75 @@
+"""The JSON API (Django Ninja): one NinjaAPI, one router per domain, OpenAPI at /api/docs."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import django_auth
+
+from yemai.grids.api import router as grids_router
+from yemai.people.api import router as people_router
+
+api = NinjaAPI(
+    title="Yemai API",
+    version="1",
+    description="Grid governance: grids, people, cases. Every answer is limited to your scope.",
+    auth=django_auth,
+    urls_namespace="api",
+)
+
+
+def _messages(exc: ValidationError) -> dict:
+    if hasattr(exc, "error_dict"):
+        return {
+            field: [str(m) for m in errs[0].messages]
+            if hasattr(errs[0], "messages")
+            else [str(e) for e in errs]
+            for field, errs in exc.error_dict.items()
+        }
+    return {"__all__": [str(m) for m in exc.messages]}
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc):
+    return api.create_response(request, {"detail": "invalid", "errors": _messages(exc)}, status=400)
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_error(request, exc):
+    errors = [
+        {
+            "field": ".".join(str(p) for p in e.get("loc", []) if p not in {"body", "payload"}),
+            "message": e.get("msg", ""),
+        }
+        for e in exc.errors
+    ]
+    return api.create_response(request, {"detail": "invalid", "errors": errors}, status=400)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, {"detail": "not found"}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def on_forbidden(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "forbidden"}, status=403)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return api.create_response(request, {"detail": "not signed in"}, status=401)
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    # Never a traceback to a client; the log keeps it for the operator.
+    import logging
+
+    logging.getLogger("yemai.api").exception("unhandled error in %s", request.path)
+    return api.create_response(request, {"detail": "internal error"}, status=500)
+
+
+api.add_router("/grids", grids_router)
+api.add_router("/people", people_router)

@@ -1,0 +1,66 @@
+"""The ``yemai`` command: Yemai's own commands first, every Django command behind them.
+
+``yemai`` alone or ``yemai --help`` lists Yemai's commands; ``yemai COMMAND --help`` explains
+one; ``yemai django-help`` lists the Django commands that also work (migrate, createsuperuser …).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# name → one line; each is a Django management command of the same name in a Yemai app.
+COMMANDS = {
+    "serve": "apply migrations and serve pages, API and admin on one port (embedded tier)",
+    "demo": "generate the synthetic demo town (45 villages, 172 micro-grids, ~60,000 residents)",
+    "grids": "import, export and check grid boundaries (GeoJSON, zipped Shapefile)",
+    "locate": "find the micro-grid of one point, or of every point in a CSV file",
+    "people": "import and export the people ledgers (residents, houses, households, organisations)",
+    "keys": "generate encryption keys, rotate personal data to the newest key",
+    "migrate": "create or update the database tables",
+    "createsuperuser": "create an unrestricted set-up account",
+}
+
+
+def _usage() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = [
+        "usage: yemai COMMAND [options]   (yemai COMMAND --help for one command)",
+        "",
+        "Yemai (叶脉): grassroots grid governance.",
+        "",
+        "commands:",
+    ]
+    lines += [f"  {name.ljust(width)}  {text}" for name, text in COMMANDS.items()]
+    lines += [
+        "",
+        "  django-help  list every Django management command (all work as yemai COMMAND)",
+        "",
+        "environment: DATABASE_URL, YEMAI_SECRET_KEY, YEMAI_ENCRYPTION_KEYS, YEMAI_LOOKUP_KEY,",
+        "YEMAI_DEMO, YEMAI_MAP_TILES … (docs/operator-guide.md)",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yemai.settings")
+    if not argv or argv[0] in {"-h", "--help", "help"} and len(argv) == 1:
+        print(_usage())
+        return 0
+    if argv[0] == "django-help":
+        argv = ["help"]
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["yemai", *argv])
+    except ImproperlyConfigured as exc:
+        print(f"yemai: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""``locate(lon, lat)``: which micro-grid holds a point, from an in-process spatial index.
+
+The index is a shapely STRtree over every micro-grid boundary, ordered by grid code.
+
+* **Inside one grid**: that grid.
+* **On a shared border** (or inside two overlapping grids): the grid with the *lowest code*
+  wins. The choice is arbitrary but fixed, so the same point always routes to the same grid
+  whatever the order boundaries were loaded in.
+* **Outside every grid**: the nearest micro-grid within ``GRID_LOCATE_NEAREST_M`` metres
+  (``nearest_m`` overrides it; 0 turns it off), else ``None``.
+
+The index is rebuilt when a boundary changes: at once in the process that made the change
+(``invalidate`` runs on commit), and in other processes within ``check_seconds`` (each one
+compares the count and newest ``updated_at`` of micro-grids at most that often).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from django.conf import settings
+from django.db.models import Count, Max
+
+from .geo import EARTH_RADIUS_M, M_PER_DEG_LAT
+
+CHECK_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    grid_id: int
+    code: str
+    name: str
+    distance_m: float  # 0 when the point is inside
+
+
+class GridIndex:
+    """An immutable snapshot of the micro-grid boundaries."""
+
+    def __init__(self, ids: list[int], codes: list[str], names: list[str], wkbs: list[bytes]):
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.codes = codes
+        self.names = names
+        self.geoms = shapely.from_wkb(wkbs) if wkbs else np.empty(0, dtype=object)
+        self.tree = shapely.STRtree(self.geoms)
+        if len(self.geoms):
+            bounds = shapely.total_bounds(self.geoms)
+            self.lat0 = (bounds[1] + bounds[3]) / 2
+        else:
+            self.lat0 = 30.0
+        # For "nearest within N metres": the same shapes with longitude scaled by cos(lat0),
+        # so distances are isotropic (in degrees of latitude) — built on first need only.
+        self._kx = math.cos(math.radians(self.lat0))
+        self._scaled_tree: shapely.STRtree | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def hit(self, i: int, distance_m: float = 0.0) -> Hit:
+        return Hit(int(self.ids[i]), self.codes[i], self.names[i], distance_m)
+
+    def _scaled(self) -> shapely.STRtree:
+        if self._scaled_tree is None:
+            kx = self._kx
+            scaled = shapely.transform(self.geoms, lambda c: c * (kx, 1.0))
+            self._scaled_tree = shapely.STRtree(scaled)
+        return self._scaled_tree
+
+    def locate(self, lon: float, lat: float, nearest_m: float) -> Hit | None:
+        found = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
+        if len(found):
+            return self.hit(int(found.min()))
+        if nearest_m <= 0 or not len(self):
+            return None
+        idx, dist = self._scaled().query_nearest(
+            shapely.Point(lon * self._kx, lat),
+            max_distance=nearest_m / M_PER_DEG_LAT,
+            return_distance=True,
+            all_matches=True,
+        )
+        if not len(idx):
+            return None
+        best = int(idx.min())  # equidistant: lowest code, as on a border
+        return self.hit(best, float(dist[0]) * M_PER_DEG_LAT)
+
+    def locate_many(
+        self, lons: np.ndarray, lats: np.ndarray, nearest_m: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Positions into the index (-1 for none) and distances in metres, one per point."""
+        lons = np.asarray(lons, dtype=float)
+        lats = np.asarray(lats, dtype=float)
+        n = len(lons)
+        result = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+        distances = np.zeros(n, dtype=float)
+        if not len(self) or not n:
+            return np.full(n, -1, dtype=np.int64), distances
+        points = shapely.points(lons, lats)
+        pairs = self.tree.query(points, predicate="intersects")
+        np.minimum.at(result, pairs[0], pairs[1])
+        missing = np.flatnonzero(result == np.iinfo(np.int64).max)
+        result[missing] = -1
+        if len(missing) and nearest_m > 0:
+            scaled = shapely.points(lons[missing] * self._kx, lats[missing])
+            pairs, dist = self._scaled().query_nearest(
+                scaled,
+                max_distance=nearest_m / M_PER_DEG_LAT,
+                return_distance=True,
+                all_matches=True,
+            )
+            best = np.full(len(missing), np.iinfo(np.int64).max, dtype=np.int64)
+            np.minimum.at(best, pairs[0], pairs[1])
+            found = best != np.iinfo(np.int64).max
+            result[missing[found]] = best[found]
+            d = np.zeros(len(missing))
+            d[pairs[0]] = dist * M_PER_DEG_LAT
+            distances[missing[found]] = d[found]
+        return result, distances
+
+
+_lock = threading.Lock()
+_index: GridIndex | None = None
+_signature: tuple | None = None
+_checked_at = 0.0
+
+
+def _current_signature() -> tuple:
+    from .choices import Level
+    from .models import GridNode
+
+    agg = GridNode.objects.filter(level=Level.MICRO).aggregate(n=Count("id"), t=Max("updated_at"))
+    return (agg["n"], agg["t"])
+
+
+def build_index() -> GridIndex:
+    from .choices import Level
+    from .models import GridNode
+
+    rows = (
+        GridNode.objects.filter(level=Level.MICRO, boundary__isnull=False)
+        .order_by("code")
+        .values_list("id", "code", "name", "boundary")
+    )
+    ids, codes, names, wkbs = [], [], [], []
+    for pk, code, name, wkb in rows.iterator(chunk_size=5000):
+        ids.append(pk)
+        codes.append(code)
+        names.append(name)
+        wkbs.append(bytes(wkb))
+    return GridIndex(ids, codes, names, wkbs)
+
+
+def get_index() -> GridIndex:
+    """The current index, rebuilt if boundaries changed since it was built."""
+    global _index, _signature, _checked_at
+    now = time.monotonic()
+    if _index is not None and now - _checked_at < CHECK_SECONDS:
+        return _index
+    with _lock:
+        if _index is not None and now - _checked_at < CHECK_SECONDS:
+            return _index
+        signature = _current_signature()
+        if _index is None or signature != _signature:
+            _index = build_index()
+            _signature = signature
+        _checked_at = time.monotonic()
+        return _index
+
+
+def invalidate() -> None:
+    """Forget the index: the next locate() rebuilds it."""
+    global _index, _signature, _checked_at
+    with _lock:
+        _index = None
+        _signature = None
+        _checked_at = 0.0
+
+
+def _nearest_default(nearest_m: float | None) -> float:
+    return settings.GRID_LOCATE_NEAREST_M if nearest_m is None else nearest_m
+
+
+def locate(lon: float, lat: float, *, nearest_m: float | None = None) -> Hit | None:
+    """The micro-grid holding (lon, lat) in WGS-84, or the nearest within reach, or None."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return None
+    return get_index().locate(lon, lat, _nearest_default(nearest_m))
+
+
+def locate_many(lons, lats, *, nearest_m: float | None = None) -> list[Hit | None]:
+    """``locate`` for many points at once (vectorised): one Hit or None per point."""
+    index = get_index()
+    positions, distances = index.locate_many(lons, lats, _nearest_default(nearest_m))
+    return [
+        index.hit(int(p), float(d)) if p >= 0 else None
+        for p, d in zip(positions, distances, strict=True)
+    ]
+
+
+__all__ = ["Hit", "GridIndex", "locate", "locate_many", "invalidate", "get_index", "EARTH_RADIUS_M"]

@@ -1,0 +1,241 @@
+"""One settings module, read from environment variables.
+
+Every variable is parsed strictly: a bad value stops the process at start with a message
+naming the variable, never later in a request. See docs/operator-guide.md for the full list.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("YEMAI_DATA_DIR", BASE_DIR.parent / "var")).resolve()
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        raise ImproperlyConfigured(
+            f"{name} must be one of {', '.join(sorted(choices))}, not {value!r}"
+        )
+    return value
+
+
+def database_from_url(url: str) -> dict:
+    """Parse sqlite:///path or postgres://user:pass@host:port/name into a DATABASES entry."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)
+        if (
+            path.startswith("/")
+            and url.startswith("sqlite:///")
+            and not url.startswith("sqlite:////")
+        ):
+            path = path[1:]  # sqlite:///relative.db
+        name = path or str(DATA_DIR / "yemai.sqlite3")
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": name,
+            "OPTIONS": {
+                # WAL lets the page server read while the task runner writes.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+            },
+        }
+    if parsed.scheme in {"postgres", "postgresql"}:
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parsed.path.lstrip("/")) or "yemai",
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "OPTIONS": options,
+            "CONN_MAX_AGE": 60,
+            "TEST": {"NAME": options.pop("test_name", None)},
+        }
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with sqlite:/// or postgres://, not {url!r}"
+    )
+
+
+DEMO = env_bool("YEMAI_DEMO", False)
+DEBUG = env_bool("YEMAI_DEBUG", False)
+
+SECRET_KEY = env_str("YEMAI_SECRET_KEY")
+if not SECRET_KEY:
+    if not (DEMO or DEBUG):
+        raise ImproperlyConfigured(
+            "YEMAI_SECRET_KEY is not set. Set it to a long random string "
+            "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), "
+            "or set YEMAI_DEMO=1 to run the demo."
+        )
+    SECRET_KEY = "demo-only-secret-key-never-use-in-production"  # noqa: S105
+
+# Personal data encryption keys: "kid:base64key[,kid:base64key…]"; the first one encrypts,
+# all of them decrypt (so keys rotate without downtime). See yemai/core/crypto.py.
+ENCRYPTION_KEYS = env_str("YEMAI_ENCRYPTION_KEYS")
+# Key for the keyed hashes that let an ID number be searched without decrypting the table.
+LOOKUP_KEY = env_str("YEMAI_LOOKUP_KEY")
+if not ENCRYPTION_KEYS or not LOOKUP_KEY:
+    if not DEMO:
+        raise ImproperlyConfigured(
+            "YEMAI_ENCRYPTION_KEYS and YEMAI_LOOKUP_KEY must be set outside the demo: "
+            "run `yemai keys generate` and put its output in the environment."
+        )
+    # Demo keys are fixed so the demo database survives restarts; they protect nothing.
+    ENCRYPTION_KEYS = ENCRYPTION_KEYS or "demo1:ZGVtby1vbmx5LWtleS0zMi1ieXRlcy1sb25nISEhISEh"
+    LOOKUP_KEY = LOOKUP_KEY or "demo-only-lookup-key"
+CIPHER = env_choice("YEMAI_CIPHER", "aes-gcm", {"aes-gcm", "sm4-gcm"})
+
+ALLOWED_HOSTS = [
+    h.strip() for h in env_str("YEMAI_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip() for o in (env_str("YEMAI_CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "yemai.core",
+    "yemai.accounts",
+    "yemai.grids",
+    "yemai.people",
+    "yemai.vision",
+    "yemai.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "yemai.core.middleware.RequestContextMiddleware",
+]
+
+ROOT_URLCONF = "yemai.urls"
+WSGI_APPLICATION = "yemai.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/admin/login/"
+LOGIN_REDIRECT_URL = "/"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'yemai.sqlite3'}"))
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("YEMAI_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"  # outside the web root; served only through views that check scope
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("YEMAI_SECURE_COOKIES", not (DEMO or DEBUG))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+
+# --- Grids ------------------------------------------------------------------------------
+# How far (metres) a child boundary may stick out of its parent, or siblings overlap, before
+# the check calls it an error: surveyed boundaries never match to the millimetre.
+GRID_BOUNDARY_TOLERANCE_M = env_float("YEMAI_GRID_BOUNDARY_TOLERANCE_M", 1.0)
+# Gaps between children smaller than this many square metres are not reported.
+GRID_GAP_MIN_AREA_M2 = env_float("YEMAI_GRID_GAP_MIN_AREA_M2", 1.0)
+# locate(): a point outside every micro-grid goes to the nearest one within this distance.
+GRID_LOCATE_NEAREST_M = env_float("YEMAI_GRID_LOCATE_NEAREST_M", 50.0)
+# County administrative code (GB/T 2260) that begins every grid code.
+GRID_COUNTY_CODE = env_str("YEMAI_COUNTY_CODE", "330282")
+
+# --- Maps -------------------------------------------------------------------------------
+MAP_TILES = env_choice("YEMAI_MAP_TILES", "none", {"none", "osm", "tianditu", "amap"})
+TIANDITU_TOKEN = env_str("YEMAI_TIANDITU_TOKEN", "")
+if MAP_TILES == "tianditu" and not TIANDITU_TOKEN:
+    raise ImproperlyConfigured("YEMAI_MAP_TILES=tianditu needs YEMAI_TIANDITU_TOKEN (tk=)")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("YEMAI_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class VisionConfig(AppConfig):
+    name = "yemai.vision"
+    label = "vision"
+    verbose_name = _("Cameras")
