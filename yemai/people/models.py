@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from yemai.core.fields import EncryptedTextField
+from yemai.core.masking import mask_address, mask_id_number, mask_phone
 from yemai.core.scoping import RestrictedQuerySet, ScopedModel
 
 from .choices import HouseUse, OrganisationKind, Registration, Sex
@@ -37,6 +38,10 @@ class House(ScopedModel):
 
     def __str__(self):
         return self.code
+
+    @property
+    def address_masked(self) -> str:
+        return mask_address(self.address)
 
 
 class Household(ScopedModel):
@@ -147,7 +152,16 @@ class Resident(ScopedModel):
         ordering = ["grid__code", "name", "id"]
 
     def __str__(self):
+        # The name only: ID number and phone never reach a log line or a select box whole.
         return self.name
+
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
 
 
 class Organisation(ScopedModel):
@@ -175,3 +189,7 @@ class Organisation(ScopedModel):
 
     def __str__(self):
         return self.name
+
+    @property
+    def contact_phone_masked(self) -> str:
+        return mask_phone(self.contact_phone)

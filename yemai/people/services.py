@@ -1,19 +1,48 @@
-"""Writes to the people registry. Every personal field is checked, encrypted and hashed here."""
+"""Writes to the people registry (实有人口): residents and tags.
+
+Every personal field is checked, encrypted and hashed here. Houses, households and
+organisations live in ``place_services`` and are re-exported below, so callers import every
+write from this module.
+
+``user=`` is the person acting. With a user, each write checks that they may manage people
+(``can_manage_people``) and that every grid the row lands in is inside their scope; without
+one (``user=None``) the call runs in the unrestricted set-up context (demo data, tests, the
+command line without ``--as``).
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+import datetime as dt
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yemai.core.audit import audit_record
 from yemai.core.crypto import lookup_hash
 from yemai.core.validators import normalize_mobile, parse_id_number
+from yemai.grids.choices import Level
+from yemai.grids.models import GridNode
 
 from .choices import Registration
 from .models import House, Household, Resident, Tag
 
 ID_PURPOSE = "people.resident.id_number"
 PHONE_PURPOSE = "people.resident.phone"
+
+# A passport or permit number (境外人员证件号码): letters, digits and dashes.
+_DOCUMENT = re.compile(r"^[A-Z0-9][A-Z0-9\-]{3,29}$")
+
+
+class _Keep:
+    """Marks an argument of an ``*_update`` service that was not given: keep the old value."""
+
+    def __repr__(self):
+        return "KEEP"
+
+
+KEEP = _Keep()
 
 
 def id_number_hash(number: str) -> str:
@@ -24,31 +53,131 @@ def phone_hash(phone: str) -> str:
     return lookup_hash(phone, purpose=PHONE_PURPOSE)
 
 
+# --- who may write where --------------------------------------------------------------------
+
+
+def require_manage(user) -> None:
+    """Refuse a user whose role may not change the registry (403 in the API)."""
+    if user is None:
+        return
+    if not getattr(user, "can_manage_people", False):
+        raise PermissionDenied(_("Your role may not change the people registry"))
+
+
+def grid_in_scope(user, grid: GridNode) -> bool:
+    if user is None or getattr(user, "is_unrestricted", False):
+        return True
+    scope = getattr(user, "scope", None)
+    return scope is not None and grid.path.startswith(scope.path)
+
+
+def grid_check(user, grid: GridNode | None, *, field: str = "grid") -> GridNode:
+    """The grid must be a micro-grid inside the user's scope."""
+    if grid is None:
+        raise ValidationError({field: [_("A micro-grid is required")]})
+    if grid.level != Level.MICRO:
+        raise ValidationError(
+            {field: [_("%(name)s is not a micro-grid") % {"name": grid.name}]}
+        )
+    if not grid_in_scope(user, grid):
+        raise ValidationError(
+            {field: [_("Micro-grid %(code)s is outside your scope") % {"code": grid.code}]}
+        )
+    return grid
+
+
+def grid_by_code(user, code: str, *, field: str = "grid") -> GridNode:
+    """Resolve a micro-grid code; an unknown code and one outside the scope read alike."""
+    code = str(code or "").strip()
+    grid = GridNode.objects.filter(code=code, level=Level.MICRO).first() if code else None
+    if grid is None or not grid_in_scope(user, grid):
+        raise ValidationError(
+            {field: [_("No micro-grid with code %(code)s in your scope") % {"code": code}]}
+        )
+    return grid
+
+
+def visible_or_error(user, queryset, obj, *, field: str):
+    """A row the user links to (house, household, landlord) must be one they can see."""
+    if obj is None or user is None:
+        return obj
+    if not queryset.restrict(user).filter(pk=obj.pk).exists():
+        raise ValidationError({field: [_("Not found in your scope")]})
+    return obj
+
+
+# --- tags -----------------------------------------------------------------------------------
+
+
+def tag_get_many(*, names: list[str]) -> list[Tag]:
+    """The named tags; unknown names are an error (tags are a fixed, reviewed list)."""
+    wanted = [n.strip() for n in names if n and n.strip()]
+    found = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
+    unknown = [n for n in wanted if n not in found]
+    if unknown:
+        raise ValidationError({"tags": [_("Unknown tag: %(tags)s") % {"tags": "、".join(unknown)}]})
+    return list(dict.fromkeys(found[n] for n in wanted))
+
+
+def tags_for_user(user, names: list[str]) -> list[Tag]:
+    """Tags the user may put on a person: a restricted tag only if the user was granted it
+    (otherwise the person would vanish from the very user who tagged them)."""
+    tags = tag_get_many(names=names)
+    if user is None or getattr(user, "is_unrestricted", False):
+        return tags
+    granted = set(getattr(user, "granted_tags", None) or [])
+    refused = [t.name for t in tags if t.restricted and t.name not in granted]
+    if refused:
+        raise ValidationError(
+            {"tags": [_("You may not assign the restricted tag %(tags)s") % {"tags": "、".join(refused)}]}
+        )
+    return tags
+
+
+# --- residents ------------------------------------------------------------------------------
+
+
 def _resident_apply(
-    resident: Resident, *, name: str, id_number: str, phone: str, registration: str
+    resident: Resident,
+    *,
+    name: str,
+    id_number: str,
+    phone: str,
+    registration: str,
+    birth_date: dt.date | None = None,
+    sex: str = "",
 ) -> None:
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
         errors.setdefault("name", []).append(_("Name is required"))
+    if registration not in Registration.values:
+        errors.setdefault("registration", []).append(
+            _("Registration must be one of %(values)s") % {"values": ", ".join(Registration.values)}
+        )
+    number = ""
     if registration == Registration.FOREIGN:
         # Foreign residents carry a passport or permit number, not a GB 11643 ID number.
-        number = (id_number or "").strip().upper()
+        number = re.sub(r"\s", "", str(id_number or "")).upper()
         if not number:
             errors.setdefault("id_number", []).append(_("Document number is required"))
-        resident.birth_date = resident.birth_date or None
+        elif not _DOCUMENT.match(number):
+            errors.setdefault("id_number", []).append(
+                _("Document number must be 4 to 30 letters, digits or dashes")
+            )
+        resident.birth_date = birth_date or resident.birth_date
+        resident.sex = sex or resident.sex
     else:
         try:
-            info = parse_id_number(id_number)
+            info = parse_id_number(str(id_number or ""))
             number = info.number
             resident.birth_date = info.birth_date
             resident.sex = info.sex
         except ValidationError as exc:
             errors.setdefault("id_number", []).extend(exc.messages)
-            number = ""
     if phone:
         try:
-            phone = normalize_mobile(phone)
+            phone = normalize_mobile(str(phone))
         except ValidationError as exc:
             errors.setdefault("phone", []).extend(exc.messages)
     if errors:
@@ -61,10 +190,19 @@ def _resident_apply(
     resident.registration = registration
 
 
+def _resident_check_duplicate(resident: Resident) -> None:
+    # Checked across the whole registry, not the user's scope: one person, one row.
+    others = Resident.objects.filter(id_number_hash=resident.id_number_hash)
+    if resident.pk:
+        others = others.exclude(pk=resident.pk)
+    if others.exists():
+        raise ValidationError({"id_number": [_("A resident with this ID number already exists")]})
+
+
 @transaction.atomic
 def resident_create(
     *,
-    grid,
+    grid: GridNode,
     name: str,
     id_number: str,
     phone: str = "",
@@ -72,25 +210,140 @@ def resident_create(
     household: Household | None = None,
     house: House | None = None,
     tags: list[str] | None = None,
+    birth_date: dt.date | None = None,
+    sex: str = "",
+    user=None,
 ) -> Resident:
+    """Register a person; the ID number gives birth date and sex (境外: a document number)."""
+    require_manage(user)
+    grid_check(user, grid)
+    visible_or_error(user, Household.objects, household, field="household")
+    visible_or_error(user, House.objects, house, field="house")
+    tag_rows = tags_for_user(user, tags) if tags else []
     resident = Resident(grid=grid, household=household, house=house)
     _resident_apply(
-        resident, name=name, id_number=id_number, phone=phone, registration=registration
+        resident,
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        registration=registration,
+        birth_date=birth_date,
+        sex=sex,
     )
-    if Resident.objects.filter(id_number_hash=resident.id_number_hash).exists():
-        raise ValidationError({"id_number": [_("A resident with this ID number already exists")]})
+    _resident_check_duplicate(resident)
     resident.full_clean(exclude=["id_number_hash", "phone_hash"])
     resident.save()
-    if tags:
-        resident.tags.set(tag_get_many(names=tags))
+    if tag_rows:
+        resident.tags.set(tag_rows)
     return resident
 
 
-def tag_get_many(*, names: list[str]) -> list[Tag]:
-    """The named tags; unknown names are an error (tags are a fixed, reviewed list)."""
-    wanted = [n.strip() for n in names if n and n.strip()]
-    found = {t.name: t for t in Tag.objects.filter(name__in=wanted)}
-    unknown = [n for n in wanted if n not in found]
-    if unknown:
-        raise ValidationError({"tags": [_("Unknown tag: %(tags)s") % {"tags": "、".join(unknown)}]})
-    return [found[n] for n in wanted]
+def _check_visible(user, resident: Resident) -> None:
+    if user is not None and not Resident.objects.restrict(user).filter(pk=resident.pk).exists():
+        raise PermissionDenied(_("This resident is outside your scope"))
+
+
+@transaction.atomic
+def resident_update(
+    *,
+    resident: Resident,
+    user=None,
+    grid=KEEP,
+    name=KEEP,
+    id_number=KEEP,
+    phone=KEEP,
+    registration=KEEP,
+    household=KEEP,
+    house=KEEP,
+    tags=KEEP,
+    birth_date=KEEP,
+    sex=KEEP,
+) -> Resident:
+    """Change the given fields only; moving a person needs both grids in the user's scope."""
+    require_manage(user)
+    _check_visible(user, resident)
+    if grid is not KEEP and grid != resident.grid:
+        resident.grid = grid_check(user, grid)
+    if household is not KEEP:
+        resident.household = visible_or_error(user, Household.objects, household, field="household")
+    if house is not KEEP:
+        resident.house = visible_or_error(user, House.objects, house, field="house")
+    tag_rows = tags_for_user(user, tags or []) if tags is not KEEP else None
+
+    def pick(value, old):
+        return old if value is KEEP else value
+
+    _resident_apply(
+        resident,
+        name=pick(name, resident.name),
+        id_number=pick(id_number, resident.id_number),
+        phone=pick(phone, resident.phone),
+        registration=pick(registration, resident.registration),
+        birth_date=pick(birth_date, None),
+        sex=pick(sex, ""),
+    )
+    _resident_check_duplicate(resident)
+    resident.full_clean(exclude=["id_number_hash", "phone_hash"])
+    resident.save()
+    if tag_rows is not None:
+        resident.tags.set(tag_rows)
+    return resident
+
+
+@transaction.atomic
+def resident_set_tags(*, resident: Resident, names: list[str], user=None) -> Resident:
+    """Replace a person's tags (care and restricted) with ``names``."""
+    require_manage(user)
+    _check_visible(user, resident)
+    resident.tags.set(tags_for_user(user, names))
+    return resident
+
+
+@transaction.atomic
+def resident_delete(*, resident: Resident, user=None) -> None:
+    """Remove a person from the registry; the deletion is audited (name and masked number)."""
+    require_manage(user)
+    _check_visible(user, resident)
+    audit_record(
+        user=user,
+        kind="delete",
+        obj=resident,
+        detail={"name": resident.name, "id_number": resident.id_number_masked},
+    )
+    resident.delete()
+
+
+# Re-exported so every write is importable from ``yemai.people.services``.
+from .place_services import (  # noqa: E402
+    house_create,
+    house_delete,
+    house_update,
+    household_create,
+    household_delete,
+    household_update,
+    organisation_create,
+    organisation_delete,
+    organisation_update,
+)
+
+__all__ = [
+    "KEEP",
+    "grid_by_code",
+    "grid_check",
+    "house_create",
+    "house_delete",
+    "house_update",
+    "household_create",
+    "household_delete",
+    "household_update",
+    "id_number_hash",
+    "organisation_create",
+    "organisation_delete",
+    "organisation_update",
+    "phone_hash",
+    "resident_create",
+    "resident_delete",
+    "resident_set_tags",
+    "resident_update",
+    "tag_get_many",
+]
