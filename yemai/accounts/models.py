@@ -1,12 +1,20 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .roles import MANAGE_GRIDS, MANAGE_PEOPLE, READ_AUDIT, REVEAL_PII, Role
+from yemai.core.scoping import RestrictedQuerySet
+
+from .roles import MANAGE_GRIDS, MANAGE_PEOPLE, MANAGE_USERS, READ_AUDIT, REVEAL_PII, Role
+
+
+class ScopedUserManager(UserManager.from_queryset(RestrictedQuerySet)):
+    pass
 
 
 class User(AbstractUser):
     """A person who signs in. Everything they see is limited to ``scope`` and its subtree."""
+
+    scope_field = "scope"
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, blank=True)
     scope = models.ForeignKey(
@@ -32,6 +40,8 @@ class User(AbstractUser):
         blank=True,
         help_text=_("Restricted tags (社区矫正, 吸毒 …) this user may see people under."),
     )
+
+    objects = ScopedUserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -61,3 +71,7 @@ class User(AbstractUser):
     @property
     def can_read_audit(self) -> bool:
         return self.is_active and self.role in READ_AUDIT
+
+    @property
+    def can_manage_users(self) -> bool:
+        return self.is_active and (self.role in MANAGE_USERS or self.is_unrestricted)

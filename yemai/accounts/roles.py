@@ -29,3 +29,7 @@ MANAGE_GRIDS = {Role.TOWN_HEAD, Role.CENTRE_OPERATOR, Role.SYSTEM_ADMIN}
 
 # May read the audit log; nobody may change it.
 READ_AUDIT = {Role.AUDIT_ADMIN}
+
+# May create and change accounts inside their scope (三员: the system administrator;
+# the security administrator grants roles and tags).
+MANAGE_USERS = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}
