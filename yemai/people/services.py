@@ -1,7 +1,7 @@
 """Writes to the people registry (实有人口): residents and tags.
 
 Every personal field is checked, encrypted and hashed here. Houses, households and
-organisations live in ``place_services`` and are re-exported below, so callers import every
+organisations live in ``place_services`` and are re-exported here, so callers import every
 write from this module.
 
 ``user=`` is the person acting. With a user, each write checks that they may manage people
@@ -22,11 +22,34 @@ from django.utils.translation import gettext as _
 from yemai.core.audit import audit_record
 from yemai.core.crypto import lookup_hash
 from yemai.core.validators import normalize_mobile, parse_id_number
-from yemai.grids.choices import Level
 from yemai.grids.models import GridNode
 
+from .access import (
+    KEEP,
+    audit_user,
+    grid_by_code,
+    grid_check,
+    grid_in_scope,
+    require_manage,
+    visible_or_error,
+)
 from .choices import Registration
 from .models import House, Household, Resident, Tag
+from .place_services import (
+    house_create,
+    house_delete,
+    house_update,
+    household_create,
+    household_delete,
+    household_update,
+    organisation_create,
+    organisation_delete,
+    organisation_update,
+)
+
+# Checked by the services themselves (hashes computed, links looked up in the user's scope),
+# so full_clean need not query them again.
+_CHECKED_HERE = ["id_number_hash", "phone_hash", "grid", "household", "house"]
 
 ID_PURPOSE = "people.resident.id_number"
 PHONE_PURPOSE = "people.resident.phone"
@@ -35,75 +58,12 @@ PHONE_PURPOSE = "people.resident.phone"
 _DOCUMENT = re.compile(r"^[A-Z0-9][A-Z0-9\-]{3,29}$")
 
 
-class _Keep:
-    """Marks an argument of an ``*_update`` service that was not given: keep the old value."""
-
-    def __repr__(self):
-        return "KEEP"
-
-
-KEEP = _Keep()
-
-
 def id_number_hash(number: str) -> str:
     return lookup_hash(number.strip().upper(), purpose=ID_PURPOSE)
 
 
 def phone_hash(phone: str) -> str:
     return lookup_hash(phone, purpose=PHONE_PURPOSE)
-
-
-# --- who may write where --------------------------------------------------------------------
-
-
-def require_manage(user) -> None:
-    """Refuse a user whose role may not change the registry (403 in the API)."""
-    if user is None:
-        return
-    if not getattr(user, "can_manage_people", False):
-        raise PermissionDenied(_("Your role may not change the people registry"))
-
-
-def grid_in_scope(user, grid: GridNode) -> bool:
-    if user is None or getattr(user, "is_unrestricted", False):
-        return True
-    scope = getattr(user, "scope", None)
-    return scope is not None and grid.path.startswith(scope.path)
-
-
-def grid_check(user, grid: GridNode | None, *, field: str = "grid") -> GridNode:
-    """The grid must be a micro-grid inside the user's scope."""
-    if grid is None:
-        raise ValidationError({field: [_("A micro-grid is required")]})
-    if grid.level != Level.MICRO:
-        raise ValidationError(
-            {field: [_("%(name)s is not a micro-grid") % {"name": grid.name}]}
-        )
-    if not grid_in_scope(user, grid):
-        raise ValidationError(
-            {field: [_("Micro-grid %(code)s is outside your scope") % {"code": grid.code}]}
-        )
-    return grid
-
-
-def grid_by_code(user, code: str, *, field: str = "grid") -> GridNode:
-    """Resolve a micro-grid code; an unknown code and one outside the scope read alike."""
-    code = str(code or "").strip()
-    grid = GridNode.objects.filter(code=code, level=Level.MICRO).first() if code else None
-    if grid is None or not grid_in_scope(user, grid):
-        raise ValidationError(
-            {field: [_("No micro-grid with code %(code)s in your scope") % {"code": code}]}
-        )
-    return grid
-
-
-def visible_or_error(user, queryset, obj, *, field: str):
-    """A row the user links to (house, household, landlord) must be one they can see."""
-    if obj is None or user is None:
-        return obj
-    if not queryset.restrict(user).filter(pk=obj.pk).exists():
-        raise ValidationError({field: [_("Not found in your scope")]})
-    return obj
 
 
 # --- tags -----------------------------------------------------------------------------------
@@ -129,7 +89,12 @@ def tags_for_user(user, names: list[str]) -> list[Tag]:
     refused = [t.name for t in tags if t.restricted and t.name not in granted]
     if refused:
         raise ValidationError(
-            {"tags": [_("You may not assign the restricted tag %(tags)s") % {"tags": "、".join(refused)}]}
+            {
+                "tags": [
+                    _("You may not assign the restricted tag %(tags)s")
+                    % {"tags": "、".join(refused)}
+                ]
+            }
         )
     return tags
 
@@ -231,7 +196,7 @@ def resident_create(
         sex=sex,
     )
     _resident_check_duplicate(resident)
-    resident.full_clean(exclude=["id_number_hash", "phone_hash"])
+    resident.full_clean(exclude=_CHECKED_HERE)
     resident.save()
     if tag_rows:
         resident.tags.set(tag_rows)
@@ -239,7 +204,9 @@ def resident_create(
 
 
 def _check_visible(user, resident: Resident) -> None:
-    if user is not None and not Resident.objects.restrict(user).filter(pk=resident.pk).exists():
+    if user is None or getattr(user, "is_unrestricted", False):
+        return
+    if not Resident.objects.restrict(user).filter(pk=resident.pk).exists():
         raise PermissionDenied(_("This resident is outside your scope"))
 
 
@@ -262,7 +229,7 @@ def resident_update(
     """Change the given fields only; moving a person needs both grids in the user's scope."""
     require_manage(user)
     _check_visible(user, resident)
-    if grid is not KEEP and grid != resident.grid:
+    if grid is not KEEP and getattr(grid, "pk", None) != resident.grid_id:
         resident.grid = grid_check(user, grid)
     if household is not KEEP:
         resident.household = visible_or_error(user, Household.objects, household, field="household")
@@ -283,7 +250,7 @@ def resident_update(
         sex=pick(sex, ""),
     )
     _resident_check_duplicate(resident)
-    resident.full_clean(exclude=["id_number_hash", "phone_hash"])
+    resident.full_clean(exclude=_CHECKED_HERE)
     resident.save()
     if tag_rows is not None:
         resident.tags.set(tag_rows)
@@ -305,7 +272,7 @@ def resident_delete(*, resident: Resident, user=None) -> None:
     require_manage(user)
     _check_visible(user, resident)
     audit_record(
-        user=user,
+        user=audit_user(user),
         kind="delete",
         obj=resident,
         detail={"name": resident.name, "id_number": resident.id_number_masked},
@@ -313,21 +280,61 @@ def resident_delete(*, resident: Resident, user=None) -> None:
     resident.delete()
 
 
-# Re-exported so every write is importable from ``yemai.people.services``.
-from .place_services import (  # noqa: E402
-    house_create,
-    house_delete,
-    house_update,
-    household_create,
-    household_delete,
-    household_update,
-    organisation_create,
-    organisation_delete,
-    organisation_update,
-)
+# --- whole views (reveal) -------------------------------------------------------------------
 
+
+def _reveal_check(user) -> None:
+    if not getattr(user, "can_reveal_pii", False):
+        raise PermissionDenied(_("Your role may not see whole personal data"))
+
+
+def resident_reveal(*, resident: Resident, user) -> dict:
+    """The whole ID number, phone and house address of one person, for a user who may see
+    them; the view itself is audited (which fields, by whom, from where)."""
+    _reveal_check(user)
+    address = resident.house.address if resident.house_id else ""
+    audit_record(
+        user=audit_user(user),
+        kind="view_pii",
+        obj=resident,
+        detail={"fields": ["id_number", "phone", "address"]},
+    )
+    return {
+        "id": resident.pk,
+        "name": resident.name,
+        "id_number": resident.id_number,
+        "phone": resident.phone,
+        "address": address,
+    }
+
+
+def house_reveal(*, house: House, user) -> dict:
+    _reveal_check(user)
+    audit_record(user=audit_user(user), kind="view_pii", obj=house, detail={"fields": ["address"]})
+    return {"id": house.pk, "code": house.code, "address": house.address}
+
+
+def organisation_reveal(*, organisation, user) -> dict:
+    _reveal_check(user)
+    audit_record(
+        user=audit_user(user),
+        kind="view_pii",
+        obj=organisation,
+        detail={"fields": ["contact_phone"]},
+    )
+    return {
+        "id": organisation.pk,
+        "name": organisation.name,
+        "contact_phone": organisation.contact_phone,
+    }
+
+
+# Every write is importable from here, places included.
 __all__ = [
     "KEEP",
+    "grid_in_scope",
+    "require_manage",
+    "visible_or_error",
     "grid_by_code",
     "grid_check",
     "house_create",
@@ -343,6 +350,9 @@ __all__ = [
     "phone_hash",
     "resident_create",
     "resident_delete",
+    "resident_reveal",
+    "house_reveal",
+    "organisation_reveal",
     "resident_set_tags",
     "resident_update",
     "tag_get_many",

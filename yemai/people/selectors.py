@@ -1,0 +1,151 @@
+"""Reads of the people registry. Every list starts from ``.restrict(user)``.
+
+Search never decrypts the table: a term that is a whole ID number or a mobile number is
+hashed and matched against the hash column; anything else matches names.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from yemai.core.validators import normalize_mobile
+from yemai.grids.models import GridNode
+
+from .models import House, Household, Organisation, Resident, Tag
+from .services import id_number_hash, phone_hash
+
+_ID_LIKE = re.compile(r"^[0-9]{17}[0-9Xx]$")
+_DOCUMENT_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9\-]{6,30}$")
+
+
+def _grid_filter(qs: QuerySet, grid, field: str = "grid") -> QuerySet:
+    """Rows in the grid (a GridNode, id or code) and everything under it."""
+    if grid in (None, ""):
+        return qs
+    if not isinstance(grid, GridNode):
+        node = GridNode.objects.filter(code=str(grid)).first()
+        if node is None and str(grid).isdigit():
+            node = GridNode.objects.filter(pk=int(grid)).first()
+        if node is None:
+            return qs.none()
+        grid = node
+    return qs.filter(**{f"{field}__path__startswith": grid.path})
+
+
+def search_hashes(term: str) -> tuple[str | None, str | None]:
+    """(id number hash, phone hash) a search term may stand for; None where it cannot."""
+    term = (term or "").strip()
+    id_hash = id_number_hash(term) if _ID_LIKE.match(term) or _DOCUMENT_LIKE.match(term) else None
+    try:
+        ph = phone_hash(normalize_mobile(term))
+    except ValidationError:
+        ph = None
+    return id_hash, ph
+
+
+def resident_search_q(term: str) -> Q:
+    """Name contains the term, or the term is exactly the ID number or phone (by hash)."""
+    term = (term or "").strip()
+    id_hash, ph = search_hashes(term)
+    q = Q(name__icontains=term)
+    if id_hash:
+        q |= Q(id_number_hash=id_hash)
+    if ph:
+        q |= Q(phone_hash=ph)
+    return q
+
+
+def resident_list(
+    *,
+    user,
+    q: str = "",
+    grid=None,
+    tag: str = "",
+    registration: str = "",
+    household=None,
+    house=None,
+) -> QuerySet[Resident]:
+    """Residents the user may see (scope, less restricted tags not granted), filtered."""
+    qs = Resident.objects.restrict(user).select_related("grid", "household", "house")
+    qs = _grid_filter(qs, grid)
+    if q and q.strip():
+        qs = qs.filter(resident_search_q(q))
+    if tag:
+        qs = qs.filter(tags__name=tag)
+    if registration:
+        qs = qs.filter(registration=registration)
+    if household is not None:
+        qs = qs.filter(household=household)
+    if house is not None:
+        qs = qs.filter(house=house)
+    return qs.prefetch_related("tags").distinct()
+
+
+def resident_get(*, user, pk) -> Resident:
+    from yemai.core.scoping import get_scoped_or_404
+
+    return get_scoped_or_404(Resident.objects.select_related("grid"), user, pk=pk)
+
+
+def household_list(*, user, q: str = "", grid=None, house=None) -> QuerySet[Household]:
+    qs = Household.objects.restrict(user).select_related("grid", "house")
+    qs = _grid_filter(qs, grid)
+    if q and q.strip():
+        qs = qs.filter(number__icontains=q.strip())
+    if house is not None:
+        qs = qs.filter(house=house)
+    return qs
+
+
+def with_landlord_visible(qs: QuerySet[House], user) -> QuerySet[House]:
+    """Mark whether the user may see each house's landlord (a landlord under a restricted
+    tag the user was not granted must not show up by name on a house either)."""
+    visible = Resident.objects.restrict(user).filter(pk=OuterRef("landlord_id"))
+    return qs.annotate(landlord_visible=Exists(visible))
+
+
+def landlord_for(house: House, user=None) -> Resident | None:
+    """The house's landlord if the viewer may see them, else None."""
+    if not house.landlord_id:
+        return None
+    shown = getattr(house, "landlord_visible", None)
+    if shown is None:
+        shown = Resident.objects.restrict(user).filter(pk=house.landlord_id).exists()
+    return house.landlord if shown else None
+
+
+def house_list(*, user, q: str = "", grid=None, use: str = "") -> QuerySet[House]:
+    """Houses by code (the address is encrypted: it is not searchable)."""
+    qs = with_landlord_visible(
+        House.objects.restrict(user).select_related("grid", "landlord"), user
+    )
+    qs = _grid_filter(qs, grid)
+    if q and q.strip():
+        qs = qs.filter(code__icontains=q.strip())
+    if use:
+        qs = qs.filter(use=use)
+    return qs
+
+
+def organisation_list(*, user, q: str = "", grid=None, kind: str = "") -> QuerySet[Organisation]:
+    """Organisations by name or exact credit code."""
+    qs = Organisation.objects.restrict(user).select_related("grid")
+    qs = _grid_filter(qs, grid)
+    if q and q.strip():
+        term = q.strip()
+        qs = qs.filter(Q(name__icontains=term) | Q(credit_code=term.upper()))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+def tag_list(*, user) -> QuerySet[Tag]:
+    """Tags the user may see and filter by: care tags and the restricted tags granted to them."""
+    qs = Tag.objects.all()
+    if getattr(user, "is_unrestricted", False):
+        return qs
+    granted = list(getattr(user, "granted_tags", None) or [])
+    return qs.filter(Q(restricted=False) | Q(name__in=granted))
