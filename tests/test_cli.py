@@ -14,7 +14,10 @@ ENV = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
 def run_yemai(*args):
     return subprocess.run(
         [sys.executable, "-m", "yemai.cli", *args],
-        capture_output=True, text=True, env=ENV, timeout=120,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=120,
     )
 
 
@@ -33,11 +36,17 @@ def test_every_command_explains_itself(name):
 
 
 def test_a_missing_key_outside_the_demo_is_a_clear_error():
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("YEMAI_") and k != "DJANGO_SETTINGS_MODULE"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("YEMAI_") and k != "DJANGO_SETTINGS_MODULE"
+    }
     env["YEMAI_SECRET_KEY"] = "x"
     result = subprocess.run(
-        [sys.executable, "-m", "yemai.cli", "check"], capture_output=True, text=True, env=env,
+        [sys.executable, "-m", "yemai.cli", "check"],
+        capture_output=True,
+        text=True,
+        env=env,
         timeout=120,
     )
     assert result.returncode != 0

@@ -50,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if argv[0] == "django-help":
         argv = ["help"]
+    if argv == ["keys", "generate"]:
+        # Runs before the settings load: they refuse to start until these keys exist.
+        from yemai.core.keys import keys_generate_lines
+
+        print(keys_generate_lines())
+        return 0
     from django.core.exceptions import ImproperlyConfigured
 
     try:

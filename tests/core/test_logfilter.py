@@ -13,7 +13,8 @@ def test_it_masks_id_numbers_and_mobiles_in_text():
 def test_the_log_handler_masks_what_code_forgot(caplog):
     logger = logging.getLogger("yemai.test")
     handler_filter = MaskPersonalDataFilter()
-    record = logger.makeRecord("yemai.test", logging.INFO, __file__, 1,
-                               "lookup %s failed", ("330282198001010011",), None)
+    record = logger.makeRecord(
+        "yemai.test", logging.INFO, __file__, 1, "lookup %s failed", ("330282198001010011",), None
+    )
     handler_filter.filter(record)
     assert record.getMessage() == "lookup 330***********0011 failed"

@@ -2,12 +2,13 @@
 
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class YemaiAdminSite(admin.AdminSite):
     site_header = "叶脉 Yemai"
     site_title = "叶脉 Yemai"
-    index_title = "网格化治理"
+    index_title = _("Grid governance")
 
     def has_permission(self, request):
         user = request.user
