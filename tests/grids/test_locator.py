@@ -84,3 +84,40 @@ def test_it_notices_a_change_made_by_another_process(town, monkeypatch):
     assert locate(121.21, 30.215).name == "东门社区第1微网格"  # within CHECK_SECONDS
     monkeypatch.setattr(locator, "CHECK_SECONDS", 0.0)
     assert locate(121.21, 30.215).name == "东门新村"
+
+
+def test_it_agrees_with_a_brute_force_search_on_irregular_grids_and_their_vertices():
+    """The cell lattice is a shortcut: it must give exactly what testing every polygon gives,
+    for random points and for points on shared vertices (where the lowest code must win)."""
+    import numpy as np
+    import shapely
+
+    from yemai.grids.locator import GridIndex
+
+    rng = np.random.default_rng(7)
+    seeds = shapely.multipoints(rng.uniform([121.0, 30.0], [121.2, 30.15], size=(300, 2)))
+    extent = shapely.box(121.0, 30.0, 121.2, 30.15)
+    cells = [
+        c.intersection(extent) for c in shapely.voronoi_polygons(seeds, extend_to=extent).geoms
+    ]
+    cells = [c for c in cells if not c.is_empty]
+    codes = [f"{i:06d}" for i in range(len(cells))]
+    index = GridIndex(
+        list(range(1, len(cells) + 1)), codes, codes, [shapely.to_wkb(c) for c in cells]
+    )
+
+    vertices = np.concatenate([shapely.get_coordinates(c)[:-1] for c in cells[:100]])
+    points = np.concatenate(
+        [rng.uniform([120.99, 29.99], [121.21, 30.16], size=(4000, 2)), vertices]
+    )
+    brute = []
+    for lon, lat in points:
+        hits = [i for i, c in enumerate(cells) if shapely.intersects_xy(c, lon, lat)]
+        brute.append(min(hits) if hits else -1)
+    single = []
+    for lon, lat in points:
+        hit = index.locate(lon, lat, 0)
+        single.append(codes.index(hit.code) if hit else -1)
+    batch, _ = index.locate_many(points[:, 0], points[:, 1], 0)
+    assert single == brute
+    assert batch.tolist() == brute

@@ -1,6 +1,8 @@
 """``locate(lon, lat)``: which micro-grid holds a point, from an in-process spatial index.
 
-The index is a shapely STRtree over every micro-grid boundary, ordered by grid code.
+The index is a shapely STRtree over every micro-grid boundary, ordered by grid code, with a
+lattice of cells in front of it: a point in a cell lying wholly inside one grid needs no
+geometry test (see ``GridIndex._build_cells``).
 
 * **Inside one grid**: that grid.
 * **On a shared border** (or inside two overlapping grids): the grid with the *lowest code*
@@ -60,6 +62,63 @@ class GridIndex:
         # Hits inside a grid never change: each is built once (a frozen dataclass costs
         # microseconds to make, a third of a single locate()).
         self._hits: list[Hit | None] = [None] * len(self.ids)
+        self._build_cells()
+
+    # A uniform lattice of cells over the grids' extent, about CELLS_PER_GRID cells per grid.
+    # A cell lying wholly in the interior of one grid answers a point in it with no geometry
+    # test at all (most points); any other cell keeps the few grids that touch it, tested in
+    # code order with a prepared point-in-polygon test. Cells are widened by CELL_MARGIN
+    # degrees (about 0.1 mm) so floating-point rounding at a cell edge cannot misplace a point.
+    CELLS_PER_GRID = 4
+    CELL_MARGIN = 1e-9
+    MAX_CELLS_PER_AXIS = 4096
+
+    def _build_cells(self) -> None:
+        self._nx = self._ny = 0
+        if not len(self.geoms):
+            return
+        shapely.prepare(self.geoms)
+        minx, miny, maxx, maxy = shapely.total_bounds(self.geoms)
+        width, height = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
+        target = max(64, self.CELLS_PER_GRID * len(self.geoms))
+        nx = int(min(self.MAX_CELLS_PER_AXIS, max(1, round(math.sqrt(target * width / height)))))
+        ny = int(min(self.MAX_CELLS_PER_AXIS, max(1, round(target / nx))))
+        self._nx, self._ny = nx, ny
+        self._x0, self._y0 = minx, miny
+        self._kxc, self._kyc = nx / width, ny / height
+        ix, iy = np.meshgrid(np.arange(nx), np.arange(ny))
+        ix, iy = ix.ravel(), iy.ravel()  # cell c = iy * nx + ix
+        m = self.CELL_MARGIN
+        cells = shapely.box(
+            minx + ix * (width / nx) - m,
+            miny + iy * (height / ny) - m,
+            minx + (ix + 1) * (width / nx) + m,
+            miny + (iy + 1) * (height / ny) + m,
+        )
+        big = np.iinfo(np.int64).max
+        owner = np.full(nx * ny, big, dtype=np.int64)
+        inside = shapely.STRtree(cells).query(self.geoms, predicate="contains_properly")
+        np.minimum.at(owner, inside[1], inside[0])
+        owner[owner == big] = -1
+        self._owner = owner
+        self._owner_list = owner.tolist()
+        open_cells = np.flatnonzero(owner < 0)
+        pairs = self.tree.query(cells[open_cells], predicate="intersects")
+        order = np.lexsort((pairs[1], pairs[0]))
+        cell_of, grid_of = open_cells[pairs[0][order]], pairs[1][order]
+        candidates: dict[int, tuple[int, ...]] = {}
+        if len(cell_of):
+            starts = np.flatnonzero(np.r_[True, cell_of[1:] != cell_of[:-1]])
+            for start, end in zip(starts, np.r_[starts[1:], len(cell_of)], strict=True):
+                candidates[int(cell_of[start])] = tuple(grid_of[start:end].tolist())
+        self._candidates = candidates
+
+    def _cell(self, lon: float, lat: float) -> int:
+        ix = int((lon - self._x0) * self._kxc)
+        iy = int((lat - self._y0) * self._kyc)
+        if lon < self._x0 or lat < self._y0 or ix > self._nx or iy > self._ny:
+            return -1
+        return min(iy, self._ny - 1) * self._nx + min(ix, self._nx - 1)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -80,12 +139,18 @@ class GridIndex:
         return self._scaled_tree
 
     def locate(self, lon: float, lat: float, nearest_m: float) -> Hit | None:
-        found = self.tree.query(shapely.Point(lon, lat), predicate="intersects")
-        if len(found) == 1:  # the usual case: not on a border
-            return self.hit(int(found[0]))
-        if len(found):
-            return self.hit(int(found.min()))
-        if nearest_m <= 0 or not len(self):
+        if not len(self):
+            return None
+        cell = self._cell(lon, lat)
+        if cell >= 0:
+            owner = self._owner_list[cell]
+            if owner >= 0:  # the usual case: deep inside one grid
+                return self.hit(owner)
+            geoms = self.geoms
+            for i in self._candidates.get(cell, ()):  # in code order: lowest code wins
+                if shapely.intersects_xy(geoms[i], lon, lat):
+                    return self.hit(i)
+        if nearest_m <= 0:
             return None
         idx, dist = self._scaled().query_nearest(
             shapely.Point(lon * self._kx, lat),
@@ -111,9 +176,20 @@ class GridIndex:
             return np.full(n, -1, dtype=np.int64), distances
         # A NaN or infinite coordinate lies in no grid (and would make GEOS's nearest fail).
         finite = np.isfinite(lons) & np.isfinite(lats)
-        points = shapely.points(np.where(finite, lons, 0.0), np.where(finite, lats, 0.0))
-        pairs = self.tree.query(points[finite], predicate="intersects")
-        np.minimum.at(result, np.flatnonzero(finite)[pairs[0]], pairs[1])
+        safe_lons, safe_lats = np.where(finite, lons, 0.0), np.where(finite, lats, 0.0)
+        # Points deep inside one grid are answered by their cell alone.
+        ix = np.floor((safe_lons - self._x0) * self._kxc).astype(np.int64)
+        iy = np.floor((safe_lats - self._y0) * self._kyc).astype(np.int64)
+        in_lattice = finite & (ix >= 0) & (iy >= 0) & (ix <= self._nx) & (iy <= self._ny)
+        cells = np.minimum(iy, self._ny - 1) * self._nx + np.minimum(ix, self._nx - 1)
+        owners = np.where(in_lattice, self._owner[np.where(in_lattice, cells, 0)], -1)
+        settled = owners >= 0
+        result[settled] = owners[settled]
+        rest = np.flatnonzero(finite & ~settled)
+        if len(rest):
+            points = shapely.points(safe_lons[rest], safe_lats[rest])
+            pairs = self.tree.query(points, predicate="intersects")
+            np.minimum.at(result, rest[pairs[0]], pairs[1])
         unfound = result == np.iinfo(np.int64).max
         result[unfound] = -1
         missing = np.flatnonzero(unfound & finite)
