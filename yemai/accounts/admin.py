@@ -22,8 +22,13 @@ class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
         (_("Status"), {"fields": ("is_active", "last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("username", "password1", "password2", "role", "scope")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "password1", "password2", "role", "scope"),
+            },
+        ),
     )
     readonly_fields = ["last_login", "date_joined"]
 
