@@ -140,6 +140,7 @@ INSTALLED_APPS = [
     "yemai.accounts",
     "yemai.grids",
     "yemai.people",
+    "yemai.cases",
     "yemai.vision",
     "yemai.web",
 ]
@@ -246,3 +247,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("YEMAI_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Cases ------------------------------------------------------------------------------
+# Working hours in which step clocks run (local time), as HH:MM-HH:MM periods.
+CASE_WORKING_HOURS = env_str("YEMAI_CASE_WORKING_HOURS", "08:30-12:00,13:30-17:30")
+# A step turns yellow at this share of its limit (it is red at 100 %).
+CASE_WARN_RATIO = env_float("YEMAI_CASE_WARN_RATIO", 0.8)
+# Cases inside a micro-grid with a member on duty are registered and dispatched at once.
+CASE_AUTO_DISPATCH = env_bool("YEMAI_CASE_AUTO_DISPATCH", True)

@@ -1,0 +1,192 @@
+"""Writes of the closed loop that are not a single transition: intake, categories.
+
+Each stage's actions live in their own modules (``workflow`` is the one door for state
+changes); this module takes a problem in (上报), routes it and starts it on its way.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yemai.core.validators import normalize_mobile
+from yemai.grids.coords import normalize_crs, to_wgs84
+
+from . import workflow
+from .choices import Action, Source
+from .models import Case, Category
+from .routing import route
+from .taxonomy import SUB
+
+TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone
+
+
+def _tracking_code() -> str:
+    return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
+
+
+def _next_number(now) -> str:
+    prefix = timezone.localtime(now).strftime("%Y%m%d")
+    last = (
+        Case.objects.filter(number__startswith=prefix)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    seq = int(last[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{seq:05d}"
+
+
+def _check_point(lon, lat, crs: str) -> tuple[float | None, float | None]:
+    if lon is None and lat is None:
+        return None, None
+    try:
+        lon, lat = float(lon), float(lat)
+    except (TypeError, ValueError):
+        raise ValidationError({"lon": [_("Longitude and latitude must be numbers")]}) from None
+    if not (math.isfinite(lon) and math.isfinite(lat)) or not (
+        -180 <= lon <= 180 and -90 <= lat <= 90
+    ):
+        raise ValidationError({"lon": [_("Longitude and latitude are out of range")]})
+    if crs != "wgs84":
+        lon, lat = to_wgs84(lon, lat, crs)
+        lon, lat = float(lon), float(lat)
+    return lon, lat
+
+
+def category_get_leaf(*, code: str) -> Category:
+    category = Category.objects.filter(code=code, enabled=True, parent__isnull=False).first()
+    if category is None:
+        raise ValidationError({"category": [_("Unknown category %(code)s") % {"code": code}]})
+    return category
+
+
+@transaction.atomic
+def case_report(
+    *,
+    source: str,
+    category: Category,
+    description: str,
+    lon: float | None = None,
+    lat: float | None = None,
+    crs: str = "wgs84",
+    address: str = "",
+    reporter=None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    idempotency_key: str | None = None,
+    now=None,
+) -> tuple[Case, bool]:
+    """Take a case in: check, locate, route, store with its history. Returns (case, created).
+
+    A repeated ``idempotency_key`` returns the case made the first time. Inside a micro-grid
+    with a member on duty the case is registered and dispatched at once (自动派单); outside
+    every grid, or with nobody on duty, it waits in the centre's queue.
+    """
+    now = now or timezone.now()
+    if idempotency_key:
+        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+    errors: dict[str, list[str]] = {}
+    if source not in Source.values:
+        errors["source"] = [_("Unknown source %(source)s") % {"source": source}]
+    if not category.is_leaf or not category.enabled:
+        errors["category"] = [_("Choose a subcategory that is in use")]
+    description = (description or "").strip()
+    if not description:
+        errors["description"] = [_("Say what the problem is")]
+    if reporter_phone:
+        try:
+            reporter_phone = normalize_mobile(reporter_phone)
+        except ValidationError as exc:
+            errors["reporter_phone"] = exc.messages
+    if lon is None and lat is None and not address:
+        errors["lon"] = [_("Give the place: a point on the map or an address")]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        crs = normalize_crs(crs)
+    except ValueError as exc:
+        raise ValidationError({"crs": [str(exc)]}) from None
+    lon, lat = _check_point(lon, lat, crs)
+    target = route(lon, lat, now=now)
+    case = Case(
+        source=source,
+        category=category,
+        priority=category.priority,
+        description=description,
+        address=(address or "").strip()[:200],
+        lon=lon,
+        lat=lat,
+        input_crs=crs,
+        grid=target.grid,
+        reporter=reporter,
+        reporter_name=(reporter_name or "").strip()[:50],
+        reporter_phone=reporter_phone,
+        idempotency_key=idempotency_key or None,
+        reported_at=now,
+    )
+    for _attempt in range(5):
+        case.number, case.tracking_code = _next_number(now), _tracking_code()
+        try:
+            with transaction.atomic():
+                case.full_clean(exclude=["reporter_phone", "idempotency_key"])
+                case.save()
+            break
+        except IntegrityError:
+            if idempotency_key:
+                existing = Case.objects.filter(idempotency_key=idempotency_key).first()
+                if existing is not None:
+                    return existing, False
+            case.pk = None
+    else:
+        raise ValidationError(_("Could not number the case; try again"))
+    from .models import CaseEvent
+
+    CaseEvent.objects.create(
+        case=case,
+        action=Action.REPORT,
+        to_state=case.state,
+        actor=reporter,
+        actor_label=(str(reporter) if reporter else reporter_name or Source(source).label)[:80],
+        at=now,
+        lon=lon,
+        lat=lat,
+        data={"source": source},
+    )
+    if target.located and target.assignee is not None and settings.CASE_AUTO_DISPATCH:
+        robot = workflow.system(_("Automatic routing"))
+        workflow.case_transition(case=case, action=Action.REGISTER, actor=robot, now=now)
+        workflow.case_transition(
+            case=case,
+            action=Action.DISPATCH,
+            actor=robot,
+            now=now,
+            assignee=target.assignee,
+            data={"assignee": target.assignee.pk},
+        )
+        case.refresh_from_db()
+    return case, True
+
+
+@transaction.atomic
+def category_link_departments(*, town) -> int:
+    """Give each default subcategory the town's department with the taxonomy's code."""
+    from yemai.grids.models import Department
+
+    departments = {d.code: d for d in Department.objects.filter(grid=town)}
+    linked = 0
+    for code, _name, _priority, _hours, dept_code, _rating in SUB:
+        department = departments.get(dept_code)
+        if department is not None:
+            linked += Category.objects.filter(code=code, department__isnull=True).update(
+                department=department
+            )
+    return linked
