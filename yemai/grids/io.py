@@ -160,6 +160,10 @@ def _feature_label(index: int, code: str) -> str:
     return _("Feature %(index)s (%(code)s)") % {"index": index, "code": code or "?"}
 
 
+def _feature_problem(label: str, problem: str) -> str:
+    return _("%(feature)s: %(problem)s") % {"feature": label, "problem": problem}
+
+
 def _plan(features: list[FeatureIn], user, errors: list[str]) -> dict[str, GridNode]:
     """Existing nodes by code; every feature that may not be written becomes an error."""
     codes = [f.code for f in features]
@@ -227,7 +231,8 @@ def _write(
         try:
             _write_one(f, nodes, report)
         except ValidationError as exc:
-            report.errors += [f"{_feature_label(f.index, f.code)}: {m}" for m in exc.messages]
+            label = _feature_label(f.index, f.code)
+            report.errors += [_feature_problem(label, m) for m in exc.messages]
             raise BoundaryImportError(report) from None
     return nodes
 
@@ -274,7 +279,7 @@ def _check_written(features: list[FeatureIn], nodes: dict[str, GridNode], report
             involved = [c for c in (issue.code, issue.other) if c in index_of]
             if involved:
                 label = _("Feature %(index)s") % {"index": index_of[involved[0]]}
-                report.errors.append(f"{label}: {issue.message}")
+                report.errors.append(_feature_problem(label, issue.message))
         report.warnings += [issue.message for issue in result.warnings]
 
 
@@ -310,7 +315,7 @@ def grid_boundaries_import(
         feature, problems = _parse(raw, crs)
         code = feature.code if feature else _pick(raw.properties, "code")
         label = _feature_label(raw.index, code)
-        report.errors += [f"{label}: {p}" for p in problems]
+        report.errors += [_feature_problem(label, p) for p in problems]
         if feature is None:
             continue
         if feature.code in seen:

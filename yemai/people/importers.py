@@ -49,9 +49,9 @@ class RowError:
 
     def __str__(self):
         where = _("row %(row)s") % {"row": self.row} if self.row else _("file")
-        return (
-            f"{where} {self.column}: {self.message}" if self.column else f"{where}: {self.message}"
-        )
+        if self.column:
+            where = _("%(where)s %(column)s") % {"where": where, "column": self.column}
+        return _("%(where)s: %(message)s") % {"where": where, "message": self.message}
 
 
 @dataclass
