@@ -17,6 +17,10 @@ COMMANDS = {
     "locate": "find the micro-grid of one point, or of every point in a CSV file",
     "people": "import and export the people ledgers (residents, houses, households, organisations)",
     "keys": "generate encryption keys, rotate personal data to the newest key",
+    "cases": "import 12345 hotline tickets (xlsx, CSV) and print the closed loop's metrics",
+    "worker": "run background tasks (notices, reminders) in their own process (PostgreSQL tier)",
+    "notify": "test a notification channel, resend waiting notices, make web push keys",
+    "tokens": "API tokens for staff apps and machine clients (create, list, revoke)",
     "migrate": "create or update the database tables",
     "createsuperuser": "create an unrestricted set-up account",
 }

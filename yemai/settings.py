@@ -42,6 +42,19 @@ def env_float(name: str, default: float) -> float:
         raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
 
 
+def env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {number}")
+    return number
+
+
 def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = env_str(name, default)
     if value not in choices:
@@ -142,6 +155,7 @@ INSTALLED_APPS = [
     "yemai.people",
     "yemai.cases",
     "yemai.vision",
+    "yemai.notify",
     "yemai.web",
 ]
 
@@ -232,6 +246,25 @@ TIANDITU_TOKEN = env_str("YEMAI_TIANDITU_TOKEN", "")
 if MAP_TILES == "tianditu" and not TIANDITU_TOKEN:
     raise ImproperlyConfigured("YEMAI_MAP_TILES=tianditu needs YEMAI_TIANDITU_TOKEN (tk=)")
 
+# --- Notifications (docs/notifications.md) ----------------------------------------------------
+# More notices than this waiting for one group channel (robot, webhook) go out as one digest.
+NOTIFY_DIGEST_AFTER = env_int("YEMAI_NOTIFY_DIGEST_AFTER", 5, minimum=1)
+# A notice that fails is tried again after base·2^(n-1) seconds (±20 %), at most cap apart,
+# and given up after max attempts (kept in the admin, where it can be retried).
+NOTIFY_RETRY_BASE_S = env_float("YEMAI_NOTIFY_RETRY_BASE_S", 15.0)
+NOTIFY_RETRY_CAP_S = env_float("YEMAI_NOTIFY_RETRY_CAP_S", 1800.0)
+NOTIFY_MAX_ATTEMPTS = env_int("YEMAI_NOTIFY_MAX_ATTEMPTS", 30, minimum=1)
+NOTIFY_HTTP_TIMEOUT_S = env_float("YEMAI_NOTIFY_HTTP_TIMEOUT_S", 10.0)
+# Web push (PWA): `yemai notify vapid-keys` makes the private key; the subject is a contact.
+NOTIFY_VAPID_PRIVATE_KEY = env_str("YEMAI_NOTIFY_VAPID_PRIVATE_KEY", "")
+NOTIFY_VAPID_SUBJECT = env_str("YEMAI_NOTIFY_VAPID_SUBJECT", "mailto:admin@localhost")
+if NOTIFY_RETRY_BASE_S <= 0 or NOTIFY_RETRY_CAP_S < NOTIFY_RETRY_BASE_S:
+    raise ImproperlyConfigured(
+        "YEMAI_NOTIFY_RETRY_BASE_S must be above 0 and YEMAI_NOTIFY_RETRY_CAP_S not below it"
+    )
+if not NOTIFY_VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured("YEMAI_NOTIFY_VAPID_SUBJECT must start with mailto: or https://")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -255,3 +288,17 @@ CASE_WORKING_HOURS = env_str("YEMAI_CASE_WORKING_HOURS", "08:30-12:00,13:30-17:3
 CASE_WARN_RATIO = env_float("YEMAI_CASE_WARN_RATIO", 0.8)
 # Cases inside a micro-grid with a member on duty are registered and dispatched at once.
 CASE_AUTO_DISPATCH = env_bool("YEMAI_CASE_AUTO_DISPATCH", True)
+# Open311 GeoReport v2 (/open311/v2/, docs/api.md): the jurisdiction_id clients must send
+# (when they send one), and the contact shown in discovery.
+OPEN311_JURISDICTION = env_str("YEMAI_OPEN311_JURISDICTION", "yemai")
+OPEN311_CONTACT = env_str("YEMAI_OPEN311_CONTACT", "")
+# Duplicates (重复案件): an open case of the same subcategory reported within this many
+# metres and hours of a new one is shown to the resident before they submit, and merged
+# automatically when both come from cameras.
+CASE_DUPLICATE_M = env_float("YEMAI_CASE_DUPLICATE_M", 50.0)
+CASE_DUPLICATE_HOURS = env_float("YEMAI_CASE_DUPLICATE_HOURS", 72.0)
+# The resident's rating link (评价链接) sent by SMS when a case closes: this address followed
+# by the token. Set it to the public address of the resident portal.
+CASE_RATING_URL = env_str("YEMAI_CASE_RATING_URL", "http://127.0.0.1:8000/rate/")
+# How long a rating link stays valid after the case closes, in days.
+CASE_RATING_DAYS = env_float("YEMAI_CASE_RATING_DAYS", 30.0)

@@ -46,3 +46,56 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.kind} {self.object_type}"
+
+
+class Task(models.Model):
+    """A durable background task (后台任务): one row per call, run by a worker.
+
+    Written by ``core.tasks.task_enqueue`` inside the caller's transaction, so a task exists
+    exactly when the change that asked for it does. A runner claims a due row with a
+    conditional UPDATE (a lease: ``claimed_until``), runs the registered function, and marks
+    it done, schedules a retry, or gives up (dead; kept for the admin to retry).
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Done")
+        DEAD = "dead", _("Dead")
+
+    name = models.CharField(_("task"), max_length=100, db_index=True)
+    args = models.JSONField(_("arguments"), default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    run_at = models.DateTimeField(_("run at"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    max_attempts = models.PositiveIntegerField(_("max attempts"), default=10)
+    last_error = models.TextField(_("last error"), blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=120, blank=True)
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    # At most one pending task per key: enqueueing again while one waits or runs returns it
+    # and bumps ``requeued`` (a running task then runs once more, so no wake-up is lost).
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, null=True, blank=True)
+    requeued = models.PositiveIntegerField(_("enqueued again"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("background task")
+        verbose_name_plural = _("background tasks")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dedupe_key"],
+                condition=models.Q(state="pending"),
+                name="core_task_dedupe_pending",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["run_at"], condition=models.Q(state="pending"), name="core_task_due"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} #{self.pk} ({self.state})"

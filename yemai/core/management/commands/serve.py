@@ -1,14 +1,18 @@
 """``yemai serve [--host 127.0.0.1] [--port 8000] [--demo]``: the embedded tier in one process.
 
 Applies migrations, loads the demo town into an empty database with ``--demo``, then serves
-pages, API, admin and static files (whitenoise) with waitress, a pure-Python WSGI server.
+pages, API, admin and static files (whitenoise) with waitress, a pure-Python WSGI server, and
+runs background tasks in a thread (``--no-tasks`` when ``yemai worker`` processes do).
 """
 
 import argparse
+import threading
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from yemai.core.tasks import runner_threads_start
 
 THREADS = 8
 
@@ -28,11 +32,16 @@ class Command(BaseCommand):
             action="store_true",
             help="load the demo town if the database has no grid (logins with YEMAI_DEMO=1)",
         )
+        parser.add_argument(
+            "--no-tasks",
+            action="store_true",
+            help="run no background tasks here (when `yemai worker` processes run them)",
+        )
         # Tests and quick looks: a smaller demo town (see `yemai demo --scale`).
         parser.add_argument("--demo-scale", type=float, default=1.0, help=argparse.SUPPRESS)
         parser.add_argument("--demo-seed", type=int, default=1, help=argparse.SUPPRESS)
 
-    def handle(self, *args, host, port, demo, demo_scale, demo_seed, **options):
+    def handle(self, *args, host, port, demo, no_tasks, demo_scale, demo_seed, **options):
         from waitress import create_server
 
         from yemai.wsgi import application
@@ -50,6 +59,10 @@ class Command(BaseCommand):
             )
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        # Embedded tier: background tasks (notices, reminders) run in a thread of this process.
+        stop_tasks = threading.Event()
+        if not no_tasks:
+            runner_threads_start(stop_tasks, prefix=f"serve:{port}")
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"Yemai is running at http://{shown}:{port}/"))
         self.stdout.write("Press Ctrl+C to stop.")
@@ -59,6 +72,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            stop_tasks.set()
             server.close()
 
     def _demo(self, scale: float, seed: int) -> None:
