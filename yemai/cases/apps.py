@@ -6,3 +6,8 @@ class CasesConfig(AppConfig):
     name = "yemai.cases"
     label = "cases"
     verbose_name = _("Cases")
+
+    def ready(self):
+        # The modules that hook into every transition (workflow.on_transition): deadlines
+        # (on-time stamps), rating (tokens on close), notices (the outbox).
+        from . import deadlines, notices, rating  # noqa: F401
