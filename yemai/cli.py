@@ -18,6 +18,7 @@ COMMANDS = {
     "people": "import and export the people ledgers (residents, houses, households, organisations)",
     "keys": "generate encryption keys, rotate personal data to the newest key",
     "cases": "import 12345 hotline tickets (xlsx, CSV) and print the closed loop's metrics",
+    "deadlines": "watch step deadlines: reminders and escalation up the chain (runs in workers)",
     "worker": "run background tasks (notices, reminders) in their own process (PostgreSQL tier)",
     "notify": "test a notification channel, resend waiting notices, make web push keys",
     "tokens": "API tokens for staff apps and machine clients (create, list, revoke)",

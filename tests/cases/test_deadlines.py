@@ -285,3 +285,16 @@ def test_a_step_without_a_limit_is_always_handled_on_time(t):
     case_transition(case=case, action=Action.HANDLE, actor=t.dongmen1_member)
     case.refresh_from_db()
     assert case.handled_on_time is True
+
+
+def test_starting_task_runners_starts_the_deadline_watch(db):
+    import threading
+
+    from yemai.core.tasks import runner_threads_start
+
+    stop = threading.Event()
+    stop.set()  # the threads end at once; starting them is what schedules the chain
+    runner_threads_start(stop)
+    assert Task.objects.filter(name=deadlines.TICK_TASK, done_at__isnull=True).count() == 1
+    runner_threads_start(stop)  # a second start does not make a second chain
+    assert Task.objects.filter(name=deadlines.TICK_TASK, done_at__isnull=True).count() == 1

@@ -391,10 +391,28 @@ class Runner:
             task_purge(before=timezone.now() - KEEP_DONE)
 
 
+# Periodic chains (a task that enqueues its own next run) are started, or restarted if a
+# chain died, whenever runners start. Apps register their starters in AppConfig.ready().
+_chain_starters: list[Callable[[], object]] = []
+
+
+def periodic_chain(starter: Callable[[], object]) -> Callable[[], object]:
+    """Register ``starter`` (idempotent: it enqueues with a dedupe key) to run at runner start."""
+    _chain_starters.append(starter)
+    return starter
+
+
+def periodic_chains_start() -> int:
+    for starter in _chain_starters:
+        starter()
+    return len(_chain_starters)
+
+
 def runner_threads_start(
     stop: threading.Event, *, concurrency: int = 1, poll_s: float = 1.0, prefix: str = ""
 ) -> list[threading.Thread]:
     """Start ``concurrency`` runner threads (daemons) that stop when ``stop`` is set."""
+    periodic_chains_start()
     base = prefix or f"{socket.gethostname()}:{os.getpid()}"
     threads = []
     for i in range(concurrency):
