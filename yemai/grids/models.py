@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yemai.core.fields import EncryptedTextField
 from yemai.core.scoping import RestrictedQuerySet, ScopedModel
@@ -119,7 +120,7 @@ class TeamMember(ScopedModel):
         on_delete=models.SET_NULL,
         related_name="team_memberships",
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     phone = EncryptedTextField(_("phone"), blank=True)
     is_leader = models.BooleanField(_("team leader"), default=False)
     duty = models.CharField(_("duty"), max_length=200, blank=True)

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yemai.core.fields import EncryptedTextField
 from yemai.core.masking import mask_address, mask_id_number, mask_phone
@@ -113,7 +114,7 @@ class Resident(ScopedModel):
         on_delete=models.PROTECT,
         related_name="residents",
     )
-    name = models.CharField(_("name"), max_length=50, db_index=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50, db_index=True)
     id_number = EncryptedTextField(_("ID number"))
     id_number_hash = models.CharField(max_length=64, unique=True, editable=False)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
