@@ -18,9 +18,6 @@ from yemai.settings import *  # noqa: E402,F403
 # PBKDF2 makes every create_user cost ~0.3 s; tests check roles, not hashing strength.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# WhiteNoise warns about a missing STATIC_ROOT; tests serve static files through the finders.
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
-
 # The suite asserts the English source messages. The product default stays Chinese
 # (yemai.settings.LANGUAGE_CODE = "zh-hans"): tests/test_i18n.py checks it and the translation.
 LANGUAGE_CODE = "en"

@@ -143,7 +143,7 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "yemai.core.admin_site.YemaiAdminConfig",
+    "yemai.core.admin_config.YemaiAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -217,6 +217,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "media"  # outside the web root; served only through views that check scope
+# The data folder holds the embedded SQLite file; WhiteNoise wants STATIC_ROOT to exist.
+try:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(f"YEMAI_DATA_DIR {DATA_DIR} cannot be created: {exc}") from None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

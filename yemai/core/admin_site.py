@@ -1,19 +1,32 @@
 """The admin site: any active user with a role may enter; what they see is their scope."""
 
+from django import forms
 from django.contrib import admin
-from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+
+def may_enter(user) -> bool:
+    """Django's admin asks for ``is_staff``; Yemai's staff are the users with a role."""
+    return bool(user.is_active and (getattr(user, "role", "") or user.is_superuser))
+
+
+class YemaiAuthenticationForm(AdminAuthenticationForm):
+    def confirm_login_allowed(self, user):
+        if not may_enter(user):
+            # The same words as a wrong password: no hint that the account exists.
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
 
 
 class YemaiAdminSite(admin.AdminSite):
     site_header = "叶脉 Yemai"
     site_title = "叶脉 Yemai"
     index_title = _("Grid governance")
+    login_form = YemaiAuthenticationForm
 
     def has_permission(self, request):
-        user = request.user
-        return bool(user.is_active and (getattr(user, "role", "") or user.is_superuser))
-
-
-class YemaiAdminConfig(AdminConfig):
-    default_site = "yemai.core.admin_site.YemaiAdminSite"
+        return may_enter(request.user)
