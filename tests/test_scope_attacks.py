@@ -21,15 +21,55 @@ PROBES = ["dongmen_head", "ximen_head", "dongmen1_member", "dongmen2_member", "d
 
 
 @pytest.fixture
-def full_town(town):
-    """The shared town plus a house, household, shop and camera in each of two micro-grids."""
+def full_town(town, settings, tmp_path):
+    """The shared town plus a house, household, shop, camera and case (with a photo) in each
+    of two micro-grids."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     for grid, n in ((town.dongmen1, 1), (town.ximen1, 2)):
         lon, lat = grid.min_lon + 0.005, grid.min_lat + 0.005
         house = house_create(code=f"H{n}", address=f"测试路{n}号", lon=lon, lat=lat)
         household_create(number=f"HH{n}", house=house)
         organisation_create(name=f"测试商店{n}", kind="shop", lon=lon, lat=lat)
         Camera.objects.create(grid=grid, code=f"CAM{n}", name=f"测试路口{n}", lon=lon, lat=lat)
+    _cases_in_both_villages(town)
     return town
+
+
+def _cases_in_both_villages(town):
+    """A resident's case with a photo in 东门1 and in 西门1 (the 西门 one names 西门村)."""
+    from yemai.cases.choices import PhotoKind, Source
+    from yemai.cases.evidence import photo_add
+    from yemai.cases.models import Category
+    from yemai.cases.services import case_report
+
+    stall = Category.objects.get(code="0203")
+    for grid, text, name in (
+        (town.dongmen1, "东门路口占道经营", "居民甲"),
+        (town.ximen1, "西门村路口占道经营", "李四"),
+    ):
+        case, _ = case_report(
+            source=Source.RESIDENT,
+            category=stall,
+            description=text,
+            lon=grid.min_lon + 0.004,
+            lat=grid.min_lat + 0.004,
+            reporter_name=name,
+            reporter_phone="13912345678",
+        )
+        photo_add(case=case, file=tiny_png(), kind=PhotoKind.REPORT)
+        setattr(town, f"case_{grid.code[-6:-3]}", case)
+    town.case_ximen1 = town.case_002
+    town.case_dongmen1 = town.case_001
+
+
+def tiny_png(colour=(200, 30, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def grid_of(obj) -> GridNode | None:
@@ -361,6 +401,7 @@ def attack_table(t):
             upload("r.xlsx", resident_xlsx(x1)),
             "write",
         ),
+        **_case_rows(t),
         **{
             f"GET /api/people/export/{{kind}}.xlsx?{kind}": (
                 "get",
@@ -369,6 +410,62 @@ def attack_table(t):
                 "list",
             )
             for kind in ("residents", "houses", "households", "organisations")
+        },
+    }
+
+
+def _case_rows(t):
+    """The cases API: a 东门 user aims at the 西门1 case (its id, number, photo)."""
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    case = t.case_ximen1
+    photo = case.photos.first()
+    j = {"content_type": "application/json"}
+    base = f"/api/cases/{case.pk}"
+    report = {"category": "0203", "description": "入侵上报", "lon": 121.23, "lat": 30.21}
+    return {
+        "GET /api/cases": ("get", "/api/cases", {}, "list"),
+        "GET /api/cases?q=": ("get", "/api/cases", {"data": {"q": case.number}}, "list"),
+        "GET /api/cases?grid=": ("get", "/api/cases", {"data": {"grid": t.ximen1.code}}, "list"),
+        "POST /api/cases": ("post", "/api/cases", {"data": json.dumps(report), **j}, "write"),
+        "GET /api/cases/mine": ("get", "/api/cases/mine", {}, "list"),
+        "GET /api/cases/queue": ("get", "/api/cases/queue", {}, "list"),
+        "GET /api/cases/categories": ("get", "/api/cases/categories", {}, "list"),
+        "GET /api/cases/number/{number}": ("get", f"/api/cases/number/{case.number}", {}, "detail"),
+        "GET /api/cases/{case_id}": ("get", base, {}, "detail"),
+        **{
+            f"POST /api/cases/{{case_id}}/actions/{{action}}?{action}": (
+                "post",
+                f"{base}/actions/{action}",
+                {"data": json.dumps(body), **j},
+                "detail",
+            )
+            for action, body in (
+                ("accept", {}),
+                ("comment", {"note": "入侵"}),
+                ("send_back", {}),
+                ("park", {"reason": "入侵"}),
+                ("withdraw", {}),
+            )
+        },
+        "GET /api/cases/{case_id}/assignees": ("get", f"{base}/assignees", {}, "detail"),
+        "POST /api/cases/{case_id}/reveal": ("post", f"{base}/reveal", {}, "detail"),
+        "POST /api/cases/{case_id}/photos": (
+            "post",
+            f"{base}/photos",
+            {"data": {"file": SimpleUploadedFile("p.png", tiny_png((1, 2, 3))), "kind": "after"}},
+            "detail",
+        ),
+        **{
+            f"GET /api/cases/{{case_id}}/photos/{{photo_id}}?{variant}": (
+                "get",
+                f"{base}/photos/{photo.pk}",
+                {"data": {"variant": variant}},
+                "detail",
+            )
+            for variant in ("public", "thumbnail", "original")
         },
     }
 
@@ -386,10 +483,14 @@ def test_every_api_route_is_probed(full_town):
 
 
 def _row_counts():
+    from yemai.cases.models import Case, CaseEvent, CasePhoto
     from yemai.grids.models import Department, GridNode, ServicePoint, TeamMember
     from yemai.people.models import House, Household, Organisation
 
     models = [
+        Case,
+        CaseEvent,
+        CasePhoto,
         GridNode,
         Department,
         ServicePoint,
@@ -414,6 +515,8 @@ def attackers(full_town):
 
 
 def test_sibling_village_users_get_404_or_nothing_from_every_route(full_town, attackers, client):
+    from yemai.cases.models import Case
+
     table = attack_table(full_town)
     before = _row_counts()
     failures = []
@@ -442,3 +545,5 @@ def test_sibling_village_users_get_404_or_nothing_from_every_route(full_town, at
     assert failures == []
     assert _row_counts() == before
     assert Resident.objects.get(pk=full_town.resident_ximen1.pk).name == "李四"
+    case = full_town.case_ximen1
+    assert Case.objects.filter(pk=case.pk, state="dispatched", updated_at=case.updated_at).exists()

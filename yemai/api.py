@@ -7,6 +7,8 @@ from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
+from yemai.accounts.tokens import TokenAuth
+from yemai.cases.api import router as cases_router
 from yemai.grids.api import router as grids_router
 from yemai.people.api import router as people_router
 
@@ -14,7 +16,10 @@ api = NinjaAPI(
     title="Yemai API",
     version="1",
     description="Grid governance: grids, people, cases. Every answer is limited to your scope.",
-    auth=django_auth,
+    # A bearer token (staff apps, machine clients) or the session. The token comes first:
+    # django_auth checks CSRF before it looks at the session, which would refuse a token
+    # client's POST; a request without a bearer header falls through to the session.
+    auth=[TokenAuth(), django_auth],
     urls_namespace="api",
 )
 
@@ -73,3 +78,4 @@ def on_unexpected(request, exc):
 
 api.add_router("/grids", grids_router)
 api.add_router("/people", people_router)
+api.add_router("/cases", cases_router)

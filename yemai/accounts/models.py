@@ -75,3 +75,39 @@ class User(AbstractUser):
     @property
     def can_manage_users(self) -> bool:
         return self.is_active and (self.role in MANAGE_USERS or self.is_unrestricted)
+
+
+# --- API tokens (cases-api helper) -------------------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A bearer token for a staff app or a machine client (camera worker, Open311 app).
+
+    Only the SHA-256 of the token is stored: the token itself is shown once, when it is made
+    (``yemai tokens create``). A request with ``Authorization: Bearer <token>`` acts as
+    ``user``, with that user's role and scope; revoking the token ends that at once.
+    """
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(
+        _("name"), max_length=80, help_text=_("What uses it, e.g. camera worker")
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("starts with"), max_length=12, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["user", "-created"]
+
+    def __str__(self):
+        return f"{self.user} / {self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked is None and self.user.is_active

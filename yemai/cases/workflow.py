@@ -94,7 +94,7 @@ TRANSITIONS: dict[str, Rule] = {
     Action.SUPERVISE: rule(OPEN, None, {SYSTEM} | CENTRE),
     Action.RATE: rule({S.CLOSED}, None, {REPORTER}),
     Action.FOLLOW_UP: rule({S.CLOSED}, None, SUPERVISORS),
-    Action.COMMENT: rule(set(State.values), None, SUPERVISORS | FIELD | {Role.DEPARTMENT}),
+    Action.COMMENT: rule(set(State.values), None, SUPERVISORS | FIELD | {Role.DEPARTMENT, SYSTEM}),
 }
 
 # The timestamp stamped when a case enters a state.
@@ -118,6 +118,16 @@ CLOCKS = {
     S.REFERRED: Clock.HANDLE,
     S.HANDLED: Clock.VERIFY,
 }
+
+
+CLOCK_FIELDS = (
+    "clock",
+    "clock_started_at",
+    "limit_minutes",
+    "warn_at",
+    "due_at",
+    "escalation_level",
+)
 
 
 @dataclass
@@ -157,6 +167,8 @@ class Outcome:
     event: CaseEvent
     case: Case
     notices: list[tuple[str, dict]] = field(default_factory=list)
+    # The step clock as it was before the transition (hooks judge "on time" from it).
+    before: dict = field(default_factory=dict)
 
 
 # Hooks run inside the transaction after every transition, e.g. to write notices to the outbox
@@ -272,8 +284,11 @@ def case_transition(
     rule_ = TRANSITIONS[action]
     new_state = target or rule_.target or case.state
     old_state = case.state
+    before = {name: getattr(case, name) for name in CLOCK_FIELDS}
     for name, value in changes.items():
         setattr(case, name, value)
+    if action == Action.REWORK:
+        case.rework_count += 1  # 返工率 (metrics) counts the cases with any rework
     case.state = new_state
     if new_state != old_state and new_state in STAMPS:
         setattr(case, STAMPS[new_state], now)
@@ -294,7 +309,7 @@ def case_transition(
         lat=lat,
         data=data or {},
     )
-    outcome = Outcome(event=event, case=case)
+    outcome = Outcome(event=event, case=case, before=before)
     for hook in _after_transition:
         hook(outcome)
     return outcome

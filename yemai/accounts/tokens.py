@@ -1,0 +1,96 @@
+"""API tokens for staff apps and machine clients (``Authorization: Bearer <token>``).
+
+A token stands for one user: it has that user's role and scope, nothing more. Only the
+SHA-256 of a token is stored; the token is shown once, by ``yemai tokens create``. A camera
+worker is a user of role ``centre_operator`` scoped to its town with a token named after it
+(docs/api.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
+
+from .models import ApiToken, User
+
+PREFIX = "ym_"
+# last_used is written at most this often per token: no write on every request.
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``; returns (row, the token itself — shown once, never stored)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": [_("Say what will use the token")]})
+    if not user.is_active:
+        raise ValidationError({"user": [_("This account is not active")]})
+    raw = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(user=user, name=name[:80], token_hash=token_hash(raw), prefix=raw[:10])
+    token.full_clean()
+    token.save()
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, token: ApiToken, now=None) -> ApiToken:
+    if token.revoked is None:
+        token.revoked = now or timezone.now()
+        token.save(update_fields=["revoked"])
+    return token
+
+
+def token_user(raw: str | None, *, now=None) -> User | None:
+    """The active user a token stands for, or None (unknown, revoked, inactive user)."""
+    if not raw or len(raw) > 200:
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "user__scope")
+        .filter(token_hash=token_hash(raw), revoked__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = now or timezone.now()
+    if token.last_used is None or now - token.last_used > LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used__isnull=True) | Q(last_used__lt=now - LAST_USED_EVERY)
+        ).update(last_used=now)
+    return token.user
+
+
+class TokenAuth(HttpBearer):
+    """Ninja auth: a valid bearer token signs the request in as its user.
+
+    It sets ``request.user`` too, so handlers (and the scopes) work the same for a session
+    and a token. A request that carries a bearer token that is not valid is refused (401)
+    rather than tried as a session: a machine client learns its token is wrong.
+    """
+
+    def __call__(self, request):
+        header = request.headers.get(self.header) or ""
+        if not header.lower().startswith("bearer "):
+            return None
+        return self.authenticate(request, header[7:].strip())
+
+    def authenticate(self, request, token):
+        user = token_user(token)
+        if user is None:
+            raise AuthenticationError
+        request.user = user
+        request._dont_enforce_csrf_checks = True  # no cookie, no CSRF to forge
+        return user
