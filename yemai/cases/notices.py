@@ -175,12 +175,30 @@ def _approvers(case: Case) -> list:
     return []
 
 
+# The actions that may notify someone (each branch below).
+NOTIFYING = frozenset(
+    {
+        Action.DISPATCH,
+        Action.ESCALATE,
+        Action.REFER,
+        Action.SEND_BACK,
+        Action.REWORK,
+        Action.SUPERVISE,
+        Action.REQUEST_EXTENSION,
+        Action.APPROVE_EXTENSION,
+        Action.COMMENT,
+    }
+)
+
+
 @workflow.on_transition
 def _on_transition(outcome) -> None:
     if not _active():
         return
     event, case = outcome.event, outcome.case
     action, data = event.action, event.data or {}
+    if action not in NOTIFYING:
+        return  # e.g. register, accept: nobody needs telling
     key = f"case:{case.pk}:event:{event.pk}"
     params = case_params(case)
     from . import deadlines

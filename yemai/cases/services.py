@@ -137,7 +137,13 @@ def case_report(
         case.number, case.tracking_code = _next_number(now), _tracking_code()
         try:
             with transaction.atomic():
-                case.full_clean(exclude=["reporter_phone", "idempotency_key"])
+                # Category, grid and reporter come from the database already, and the unique
+                # number and tracking code are left to the database (IntegrityError, retried).
+                case.full_clean(
+                    exclude=["reporter_phone", "idempotency_key", "category", "grid", "reporter"],
+                    validate_unique=False,
+                    validate_constraints=False,
+                )
                 case.save()
             break
         except IntegrityError:
@@ -163,16 +169,19 @@ def case_report(
     )
     if target.located and target.assignee is not None and settings.CASE_AUTO_DISPATCH:
         robot = workflow.system(_("Automatic routing"))
-        workflow.case_transition(case=case, action=Action.REGISTER, actor=robot, now=now)
+        # The case was inserted by this transaction: nobody else can see it yet (fresh=True).
         workflow.case_transition(
+            case=case, action=Action.REGISTER, actor=robot, now=now, fresh=True
+        )
+        case = workflow.case_transition(
             case=case,
             action=Action.DISPATCH,
             actor=robot,
             now=now,
+            fresh=True,
             assignee=target.assignee,
             data={"assignee": target.assignee.pk},
-        )
-        case.refresh_from_db()
+        ).case
     return case, True
 
 

@@ -225,7 +225,7 @@ def _refusal(case: Case, action: str, actor: Actor) -> str | None:
 
 
 def _restart_clock(case: Case, now) -> None:
-    from .calendar import deadline  # noqa: PLC0415 — keeps the import graph light
+    from .calendar import WorkCalendar, deadline  # noqa: PLC0415 — keeps the import graph light
 
     clock = CLOCKS.get(case.state)
     if clock is None:
@@ -247,8 +247,11 @@ def _restart_clock(case: Case, now) -> None:
     minutes = round(hours * 60)
     wall = case.priority == Priority.URGENT
     case.limit_minutes = minutes
-    case.warn_at = deadline(now, minutes * settings.CASE_WARN_RATIO, wall_clock=wall)
-    case.due_at = deadline(now, minutes, wall_clock=wall)
+    calendar = None if wall else WorkCalendar()
+    case.warn_at = deadline(
+        now, minutes * settings.CASE_WARN_RATIO, wall_clock=wall, calendar=calendar
+    )
+    case.due_at = deadline(now, minutes, wall_clock=wall, calendar=calendar)
 
 
 @transaction.atomic
@@ -263,17 +266,20 @@ def case_transition(
     data: dict | None = None,
     target: str | None = None,
     now=None,
+    fresh: bool = False,
     **changes,
 ) -> Outcome:
     """Apply ``action`` to ``case`` as ``actor``; raise PermissionDenied / ValidationError.
 
     ``changes`` are field values set with the transition (``assignee``, ``department`` …);
     ``target`` overrides the rule's target state where the rule leaves it open (send back,
-    resume).
+    resume). ``fresh=True`` says ``case`` was created by this same, still open transaction
+    (intake): no other transaction can see the row, so it is not read and locked again.
     """
     actor = as_actor(actor)
     now = now or timezone.now()
-    case = Case.objects.select_for_update().select_related("category").get(pk=case.pk)
+    if not fresh:
+        case = Case.objects.select_for_update().select_related("category").get(pk=case.pk)
     if actor.kind == "user" and not _in_scope(case, actor.user):
         raise Http404
     reason = _refusal(case, action, actor)
@@ -294,7 +300,12 @@ def case_transition(
         setattr(case, STAMPS[new_state], now)
     if new_state != old_state:
         _restart_clock(case, now)
-    case.full_clean(exclude=["reporter_phone"])
+    # Only what this transition set needs checking; the rest was valid when it was stored.
+    case.full_clean(
+        exclude=[f.name for f in Case._meta.fields if f.name not in changes],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     case.save()
     event = CaseEvent.objects.create(
         case=case,

@@ -272,7 +272,8 @@ def notice_send(
     if route is None:
         notice.state = NoticeState.DEAD
         notice.last_error = _("No enabled %(kind)s channel") % {"kind": ChannelKind(wanted).label}
-    notice.full_clean(exclude=["dedupe_key"])
+    # The related rows were read from the database just now: no need to look them up again.
+    notice.full_clean(exclude=["dedupe_key", "grid", "channel", "user"], validate_unique=False)
     try:
         with transaction.atomic():
             notice.save()
