@@ -402,6 +402,7 @@ def attack_table(t):
             "write",
         ),
         **_case_rows(t),
+        **_public_rows(t),
         **{
             f"GET /api/people/export/{{kind}}.xlsx?{kind}": (
                 "get",
@@ -535,6 +536,8 @@ def test_sibling_village_users_get_404_or_nothing_from_every_route(full_town, at
                 text = ""  # a zipped Shapefile of the own scope; a foreign root must 404
             else:
                 text = body.decode("utf-8", "replace")
+            if kind == "public":
+                continue  # open to anyone by design; probed for leaks in tests/cases/test_public.py
             if kind == "detail" and status not in (403, 404):
                 failures.append(f"{user} {route}: {status}, expected 404")
             if kind == "write" and 200 <= status < 300:
@@ -547,3 +550,33 @@ def test_sibling_village_users_get_404_or_nothing_from_every_route(full_town, at
     assert Resident.objects.get(pk=full_town.resident_ximen1.pk).name == "李四"
     case = full_town.case_ximen1
     assert Case.objects.filter(pk=case.pk, state="dispatched", updated_at=case.updated_at).exists()
+
+
+def _public_rows(t):
+    """The residents' endpoints need no account: they are listed so that none is forgotten,
+    and probed with bodies that store nothing (their own tests cover what they show)."""
+    import json
+
+    j = {"content_type": "application/json"}
+    return {
+        "POST /api/public/cases": (
+            "post",
+            "/api/public/cases",
+            {"data": json.dumps({"category": "9999"}), **j},
+            "public",
+        ),
+        "GET /api/public/similar": (
+            "get",
+            "/api/public/similar",
+            {"data": {"category": "0203", "lon": 121.23, "lat": 30.21}},
+            "list",
+        ),
+        "GET /api/public/cases/{code}": ("get", "/api/public/cases/NOSUCH42", {}, "public"),
+        "GET /api/public/rate/{token}": ("get", "/api/public/rate/" + "x" * 43, {}, "public"),
+        "POST /api/public/rate/{token}": (
+            "post",
+            "/api/public/rate/" + "x" * 43,
+            {"data": json.dumps({"score": 5, "fixed": "yes"}), **j},
+            "public",
+        ),
+    }

@@ -9,6 +9,7 @@ from ninja.security import django_auth
 
 from yemai.accounts.tokens import TokenAuth
 from yemai.cases.api import router as cases_router
+from yemai.cases.public import router as public_router
 from yemai.grids.api import router as grids_router
 from yemai.people.api import router as people_router
 
@@ -79,3 +80,4 @@ def on_unexpected(request, exc):
 api.add_router("/grids", grids_router)
 api.add_router("/people", people_router)
 api.add_router("/cases", cases_router)
+api.add_router("/public", public_router)

@@ -49,7 +49,13 @@ def test_the_whole_loop_runs_through_the_api(loop_town, case, client):
     assert body["events"][-1]["data"]["names"] == ["王丽"]
     ok(act(client, case, "refer", department=t.chengguan.pk), State.REFERRED)
     client.force_login(t.liaison)
-    ok(act(client, case, "handle", note="已劝离"), State.HANDLED)
+    handled = ok(act(client, case, "handle", note="已劝离"), State.HANDLED)
+    client.force_login(t.dongmen1_leader)
+    refused = act(client, case, "verify")  # 反馈 needs its after-photo first
+    assert refused.status_code == 400 and "photos" in refused.json()["errors"]
+    client.force_login(t.liaison)
+    photo = upload(client, case, png(), event=handled["events"][-1]["id"])
+    assert photo.status_code == 201, photo.content
     client.force_login(t.dongmen1_leader)
     ok(act(client, case, "verify"), State.VERIFIED)
     closed = ok(act(client, case, "close"), State.CLOSED)

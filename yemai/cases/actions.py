@@ -20,7 +20,7 @@ from yemai.grids.choices import Level
 from yemai.grids.models import Department, TeamMember
 
 from . import workflow
-from .choices import Action, RejectReason, Source, State
+from .choices import Action, PhotoKind, RejectReason, Source, State
 from .models import Case
 from .services import _check_point, case_report
 
@@ -282,6 +282,12 @@ def case_act(
     elif action == Action.REFER:
         changes["department"] = _department(case, department)
         data["department"] = changes["department"].pk
+    elif action == Action.VERIFY and case.category.after_photo_required:
+        # 反馈 comes with after-photos: the leader verifies what they can see.
+        if not case.photos.filter(kind=PhotoKind.AFTER).exists():
+            raise ValidationError(
+                {"photos": [_("Add a photo of the place after handling before verifying")]}
+            )
     elif action == Action.REJECT:
         if reason not in RejectReason.values:
             raise ValidationError(

@@ -60,6 +60,15 @@ def _check_point(lon, lat, crs: str) -> tuple[float | None, float | None]:
     return lon, lat
 
 
+def point_check(lon, lat, crs: str = "wgs84") -> tuple[float, float]:
+    """A point given by a user, checked and converted to WGS-84; ValidationError if bad."""
+    try:
+        crs = normalize_crs(crs)
+    except ValueError as exc:
+        raise ValidationError({"crs": [str(exc)]}) from None
+    return _check_point(lon, lat, crs)
+
+
 def category_get_leaf(*, code: str) -> Category:
     category = Category.objects.filter(code=code, enabled=True, parent__isnull=False).first()
     if category is None:
