@@ -219,7 +219,9 @@ def png_claiming(width: int, height: int) -> bytes:
 def test_it_refuses_a_decompression_bomb_before_unpacking_it(case):
     bomb = png_claiming(100_000, 100_000)  # 10 gigapixels: 30 GB once decoded
     assert len(bomb) < 200
-    with pytest.raises(ValidationError, match="bomb.png has too many pixels; the limit is 50.0 megapixels"):
+    with pytest.raises(
+        ValidationError, match="bomb.png has too many pixels; the limit is 50.0 megapixels"
+    ):
         photo_add(case=case, file=upload(bomb, name="bomb.png"), kind="report")
 
 

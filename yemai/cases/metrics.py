@@ -1,0 +1,444 @@
+"""Metrics of the closed loop (考核指标), computed in SQL: docs/metrics.md has the formulas.
+
+``case_metrics`` counts the cases *reported* in a period (``start`` ≤ reported_at < ``end``)
+inside the user's scope, grouped by grid node, member (the assignee), department, category or
+not at all, in the state they are in when the metrics are computed (``now``). Every count is a
+conditional aggregate (``COUNT(*) FILTER (WHERE …)``) over one scan of the cases table; the
+ratings take a second query and, on SQLite, the 90th percentile a third (a window query: SQLite
+has no ``percentile_cont``). The same query code runs on SQLite and PostgreSQL; the two
+percentile methods give the same number (tests/cases/test_metrics.py checks it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yemai.core.scoping import get_scoped_or_404
+from yemai.grids.models import GridNode
+
+from .choices import OPEN_STATES, Clock, Source, State
+from .models import Case
+
+GROUPS = ("grid", "member", "department", "category", "total")
+P90 = 0.9
+RESIDENT_SOURCES = (Source.RESIDENT, Source.HOTLINE)  # 群众上报: portal, QR code, 12345
+NOT_DUE_TO_CLOSE = (State.WITHDRAWN, State.PARKED, State.REJECTED)
+
+
+# --- SQL expressions --------------------------------------------------------------------------
+
+
+class SecondsBetween(Func):
+    """``end - start`` in seconds, as a double, on SQLite and PostgreSQL."""
+
+    output_field = FloatField()
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL and the others
+        return super().as_sql(
+            compiler,
+            connection,
+            template="DATE_PART('epoch', %(expressions)s)",  # a double (EXTRACT gives numeric)
+            arg_joiner=" - ",
+            **extra,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite keeps time to the millisecond: round away the float noise of julianday.
+        return super().as_sql(
+            compiler,
+            connection,
+            template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
+
+
+class PathChild(Func):
+    """The id of the child of a node that a materialized ``path`` lies under.
+
+    With the node's path ``/1/`` (length 3), ``/1/7/42/`` → 7; the node's own path → NULL.
+    An integer, not text: grouping and sorting by it skips the collation (much faster).
+    """
+
+    output_field = IntegerField()
+
+    def __init__(self, path, prefix_length: int, **extra):
+        self.prefix_length = int(prefix_length)
+        super().__init__(path, **extra)
+
+    def _rest(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"SUBSTR({sql}, {self.prefix_length + 1})", params
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL
+        rest, params = self._rest(compiler, connection)
+        return f"CAST(NULLIF(SPLIT_PART({rest}, '/', 1), '') AS BIGINT)", params
+
+    def as_sqlite(self, compiler, connection, **extra):
+        rest, params = self._rest(compiler, connection)
+        return f"CAST(NULLIF(SUBSTR({rest}, 1, INSTR({rest}, '/') - 1), '') AS INTEGER)", params * 2
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's ``percentile_cont(p) WITHIN GROUP (ORDER BY x)``: linear interpolation."""
+
+    function = "PERCENTILE_CONT"
+    name = "Percentile"
+    output_field = FloatField()
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+# --- The period, the scope and the grouping -------------------------------------------------
+
+
+def _moment(value, name: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    if isinstance(value, dt.date):
+        return timezone.make_aware(dt.datetime.combine(value, dt.time.min))
+    raise ValidationError({name: [_("Give a date or a date and time")]})
+
+
+def _node_and_prefix(user, node) -> tuple[GridNode | None, str]:
+    if node is not None:
+        node = get_scoped_or_404(GridNode.objects, user, pk=getattr(node, "pk", node))
+        return node, node.path
+    scope = getattr(user, "scope", None) if user is not None else None
+    if scope is not None and not getattr(user, "is_unrestricted", False):
+        return scope, scope.path
+    return None, "/"  # unrestricted: the whole installation, grouped by town
+
+
+def _key(group_by: str, prefix: str, via: str = ""):
+    """The SQL expression of the group a case (reached through ``via``) belongs to."""
+    if group_by == "grid":
+        return PathChild(F(f"{via}grid__path"), len(prefix))
+    if group_by == "member":
+        return F(f"{via}assignee_id")
+    if group_by == "department":
+        return F(f"{via}department_id")
+    if group_by == "category":
+        return F(f"{via}category_id")
+    return Value(0, output_field=IntegerField())
+
+
+def _cases(user, prefix: str, start, end):
+    qs = Case.objects.all() if user is None else Case.objects.restrict(user)
+    return qs.filter(grid__path__startswith=prefix, reported_at__gte=start, reported_at__lt=end)
+
+
+def _aggregates(*, now) -> dict:
+    """Conditional counts per (group, micro-grid); ``_counts`` adds them up per group."""
+    handled = Q(handled_at__isnull=False)
+    seconds = SecondsBetween(F("handled_at"), F("reported_at"))
+    return {
+        "reported": Count("id"),
+        "registered": Count("id", filter=Q(registered_at__isnull=False)),
+        "handled": Count("id", filter=handled),
+        "overdue_unhandled": Count(
+            "id",
+            filter=Q(
+                handled_at__isnull=True,
+                state__in=sorted(OPEN_STATES),
+                clock=Clock.HANDLE,
+                due_at__lt=now,
+            ),
+        ),
+        # (not named like the column: an alias equal to a field name confuses the ORM)
+        "on_time_handled": Count("id", filter=Q(handled_on_time=True)),
+        "due_to_close": Count(
+            "id", filter=Q(registered_at__isnull=False) & ~Q(state__in=NOT_DUE_TO_CLOSE)
+        ),
+        "closed": Count("id", filter=Q(state=State.CLOSED)),
+        "closed_on_time": Count(
+            "id", filter=Q(state=State.CLOSED, handled_on_time=True, escalation_level=0)
+        ),
+        "reworked": Count("id", filter=Q(rework_count__gt=0)),
+        "handling_seconds_sum": Sum(seconds, filter=handled),
+        "patrol_found": Count("id", filter=Q(source=Source.PATROL)),
+        "from_residents": Count("id", filter=Q(source__in=RESIDENT_SOURCES)),
+    }
+
+
+def _counts(cases, key, now) -> dict:
+    """Every count per group in one scan of the cases.
+
+    The inner query (Django's) counts per group *and micro-grid*; the outer one adds those up
+    per group, and a window over the micro-grids tells which were patrolled in the period (any
+    patrol case there, in any group), for 漏报. No subquery per row: PostgreSQL can run the scan
+    and the inner aggregation in parallel workers.
+    """
+    aggregates = _aggregates(now=now)
+    inner = cases.annotate(_g=key).order_by().values("_g", "grid_id").annotate(**aggregates)
+    sql, params = inner.query.sql_with_params()
+    names = [n for n in aggregates if n != "handling_seconds_sum"]
+    sums = ", ".join(f"CAST(SUM(u.{n}) AS BIGINT) AS {n}" for n in names)
+    query = f"""
+        SELECT u._g, {sums},
+               SUM(u.handling_seconds_sum) AS handling_seconds_sum,
+               CAST(COALESCE(SUM(u.from_residents) FILTER (WHERE u.grid_patrol > 0), 0)
+                    AS BIGINT) AS missed
+        FROM (
+            SELECT t.*, SUM(t.patrol_found) OVER (PARTITION BY t.grid_id) AS grid_patrol
+            FROM ({sql}) AS t
+        ) AS u
+        GROUP BY u._g
+    """  # noqa: S608 — the inner SQL is Django's, its values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        columns = [c[0] for c in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    counts = {}
+    for row in rows:
+        handled = row["handled"]
+        total = row.pop("handling_seconds_sum")
+        row["handling_seconds_mean"] = total / handled if handled and total is not None else None
+        counts[row.pop("_g")] = row
+    return counts
+
+
+def percentile_by_window(queryset, key, value, fraction: float = P90) -> dict:
+    """``percentile_cont`` per group for databases without it, with window functions.
+
+    The same arithmetic as PostgreSQL's: position ``p·(n−1)`` in the sorted values, linear
+    interpolation between the two values around it, in double precision.
+    """
+    inner = queryset.annotate(_g=key, _x=value).order_by().values_list("_g", "_x")
+    sql, params = inner.query.sql_with_params()
+    floor = (
+        "CAST(pos AS INTEGER)" if connection.vendor == "sqlite" else "CAST(FLOOR(pos) AS INTEGER)"
+    )
+    query = f"""
+        SELECT g, lo + COALESCE(frac * (hi - lo), 0) FROM (
+            SELECT g,
+                   MAX(CASE WHEN rn = fl THEN x END) AS lo,
+                   MAX(CASE WHEN rn = fl + 1 THEN x END) AS hi,
+                   MAX(pos - fl) AS frac
+            FROM (
+                SELECT g, x, rn, pos, {floor} AS fl FROM (
+                    SELECT t._g AS g, t._x AS x,
+                           ROW_NUMBER() OVER (PARTITION BY t._g ORDER BY t._x) - 1 AS rn,
+                           CAST(%s AS DOUBLE PRECISION)
+                               * (COUNT(*) OVER (PARTITION BY t._g) - 1) AS pos
+                    FROM ({sql}) AS t
+                    WHERE t._x IS NOT NULL
+                ) AS ranked
+            ) AS placed
+            GROUP BY g
+        ) AS bounds
+    """  # noqa: S608 — the inner SQL is Django's, its values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(query, [fraction, *params])
+        return dict(cursor.fetchall())
+
+
+def _labels(group_by: str, node: GridNode | None, keys) -> dict:
+    keys = [k for k in keys if k is not None]
+    if group_by == "grid":
+        return {g.pk: g.name for g in GridNode.objects.filter(pk__in=keys)}
+    if group_by == "member":
+        from yemai.accounts.models import User  # noqa: PLC0415
+
+        return {u.pk: (u.get_full_name() or u.username) for u in User.objects.filter(pk__in=keys)}
+    if group_by == "department":
+        from yemai.grids.models import Department  # noqa: PLC0415
+
+        return {d.pk: d.name for d in Department.objects.filter(pk__in=keys)}
+    if group_by == "category":
+        from .models import Category  # noqa: PLC0415
+
+        return {c.pk: str(c) for c in Category.objects.filter(pk__in=keys).select_related("parent")}
+    return {}
+
+
+def _ratio(numerator, denominator):
+    return None if not denominator else numerator / denominator
+
+
+def _hours(seconds):
+    return None if seconds is None else seconds / 3600
+
+
+def _row(key, label, counts: dict, ratings: dict, p90) -> dict:
+    due_to_handle = counts["handled"] + counts["overdue_unhandled"]
+    rated = ratings.get("rated", 0)
+    return {
+        "key": key,
+        "label": label,
+        "reported": counts["reported"],
+        "registered": counts["registered"],
+        "registration_rate": _ratio(counts["registered"], counts["reported"]),  # 立案率
+        "handled": counts["handled"],
+        "due_to_handle": due_to_handle,
+        "handled_on_time": counts["on_time_handled"],
+        "on_time_handling_rate": _ratio(counts["on_time_handled"], due_to_handle),  # 按期处置率
+        "due_to_close": counts["due_to_close"],
+        "closed": counts["closed"],
+        "closing_rate": _ratio(counts["closed"], counts["due_to_close"]),  # 结案率
+        "closed_on_time": counts["closed_on_time"],
+        "on_time_closing_rate": _ratio(counts["closed_on_time"], counts["due_to_close"]),
+        "reworked": counts["reworked"],
+        "rework_rate": _ratio(counts["reworked"], counts["handled"]),  # 返工率
+        "ratings": rated,
+        "satisfaction_mean": ratings.get("mean"),  # 满意度 (1–5)
+        "satisfaction_share": _ratio(ratings.get("satisfied", 0), rated),  # 4–5 分占比
+        "handling_hours_mean": _hours(counts["handling_seconds_mean"]),
+        "handling_hours_p90": _hours(p90),
+        "patrol_found": counts["patrol_found"],
+        "missed": counts["missed"],  # 漏报
+        "missed_rate": _ratio(counts["missed"], counts["missed"] + counts["patrol_found"]),
+    }
+
+
+EMPTY = {
+    "reported": 0,
+    "registered": 0,
+    "handled": 0,
+    "overdue_unhandled": 0,
+    "on_time_handled": 0,
+    "due_to_close": 0,
+    "closed": 0,
+    "closed_on_time": 0,
+    "reworked": 0,
+    "handling_seconds_mean": None,
+    "patrol_found": 0,
+    "missed": 0,
+}
+
+
+def _figures(cases, group_by, key, now, postgres):
+    """Counts, rating figures and the 90th percentile per group key: three queries."""
+    counts = _counts(cases, key, now)
+    # Each rating counts (a case rated twice, twice): join the ratings to the scoped cases.
+    rating_rows = (
+        cases.filter(ratings__isnull=False)
+        .annotate(_g=key)
+        .order_by()
+        .values("_g")
+        .annotate(
+            rated=Count("ratings"),
+            mean=Avg("ratings__score"),
+            satisfied=Count("ratings", filter=Q(ratings__score__gte=4)),
+        )
+    )
+    ratings = {row.pop("_g"): row for row in rating_rows}
+    handled = cases.filter(handled_at__isnull=False)
+    seconds = SecondsBetween(F("handled_at"), F("reported_at"))
+    if postgres:
+        p90 = dict(
+            handled.annotate(_g=key)
+            .order_by()
+            .values("_g")
+            .annotate(p=Percentile(seconds, P90))
+            .values_list("_g", "p")
+        )
+    else:
+        p90 = percentile_by_window(handled, key, seconds)
+    if group_by == "total":  # a constant key may come back as 0 or "0"
+        only = lambda d: {0: next(iter(d.values()))} if d else {}  # noqa: E731
+        counts, ratings, p90 = only(counts), only(ratings), only(p90)
+    return counts, ratings, p90
+
+
+def case_metrics(
+    *, user, group_by: str, start, end, node: GridNode | None = None, now=None
+) -> list[dict]:
+    """The metrics of cases reported in [start, end) in the user's scope, one dict per group.
+
+    ``group_by``: ``grid`` (the children of ``node``, or of the user's scope node; every child
+    is listed, with zeros if it had no case; cases of the node itself, such as the centre's
+    queue, form a group with key ``None``), ``member`` (assignee; ``None``: nobody),
+    ``department`` (the department the case was passed to; ``None``: none), ``category``
+    (subcategory) or ``total``. ``node`` must be inside the scope (else 404). ``user=None`` is
+    the unrestricted set-up context (command line). Rates are fractions (0–1) or None when
+    nothing was due; durations are wall-clock hours.
+    """
+    if group_by not in GROUPS:
+        raise ValidationError(
+            {"group_by": [_("Group by one of %(groups)s") % {"groups": ", ".join(GROUPS)}]}
+        )
+    start, end = _moment(start, "start"), _moment(end, "end")
+    if end <= start:
+        raise ValidationError({"end": [_("The period must end after it starts")]})
+    now = now or timezone.now()
+    node, prefix = _node_and_prefix(user, node)
+    cases = _cases(user, prefix, start, end)
+    postgres = connection.vendor == "postgresql"
+    key = _key(group_by, prefix)
+
+    if postgres:
+        # One sort of every handling time per query (the percentile): give it the memory to
+        # sort in RAM rather than on disk, for this transaction only; and no JIT, whose
+        # compile time these three queries do not win back.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)",
+                [getattr(settings, "CASE_METRICS_WORK_MEM", "64MB")],
+            )
+            counts, ratings, p90 = _figures(cases, group_by, key, now, postgres)
+    else:
+        counts, ratings, p90 = _figures(cases, group_by, key, now, postgres)
+    if group_by == "total" and not counts:
+        counts = {0: EMPTY}
+
+    keys = list(counts)
+    if group_by == "grid":
+        children = (
+            GridNode.objects.filter(parent=node) if node else GridNode.objects.filter(parent=None)
+        )
+        keys += list(children.order_by("code").values_list("pk", flat=True))
+    keys = list(dict.fromkeys(keys))
+    labels = _labels(group_by, node, keys)
+    result = [
+        _row(
+            k,
+            labels.get(k) or _no_label(group_by, node, k),
+            counts.get(k, EMPTY),
+            ratings.get(k, {}),
+            p90.get(k),
+        )
+        for k in keys
+    ]
+    if group_by == "grid":
+        # The node's own cases (the centre's queue) first, then the children by code.
+        codes = dict(
+            GridNode.objects.filter(pk__in=[k for k in keys if k]).values_list("pk", "code")
+        )
+        result.sort(key=lambda r: (r["key"] is not None, codes.get(r["key"], "")))
+    elif group_by != "total":
+        result.sort(key=lambda r: (r["key"] is None, str(r["label"])))
+    return result
+
+
+def _no_label(group_by: str, node, key) -> str:
+    if group_by == "grid":
+        return _("%(name)s itself") % {"name": node.name} if node else _("Outside every town")
+    if group_by == "member":
+        return _("(nobody)")
+    if group_by == "department":
+        return _("(no department)")
+    return _("All") if group_by == "total" else str(key)
