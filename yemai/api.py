@@ -1,6 +1,7 @@
 """The JSON API (Django Ninja): one NinjaAPI, one router per domain, OpenAPI at /api/docs."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -66,6 +67,19 @@ def on_forbidden(request, exc):
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
     return api.create_response(request, {"detail": "not signed in"}, status=401)
+
+
+@api.exception_handler(OperationalError)
+def on_database_busy(request, exc):
+    # SQLite under a burst of writes: "database is locked" after the busy timeout. The request
+    # changed nothing (its transaction rolled back): say so, and when to try again.
+    if "locked" in str(exc) or "busy" in str(exc):
+        response = api.create_response(
+            request, {"detail": "busy: nothing was saved, try again in a moment"}, status=503
+        )
+        response["Retry-After"] = "2"
+        return response
+    return on_unexpected(request, exc)
 
 
 @api.exception_handler(Exception)

@@ -336,3 +336,22 @@ def test_garbage_on_a_real_case_is_a_4xx_never_a_500_and_changes_nothing(two_cas
     assert problems == []
     t.east.refresh_from_db()
     assert (Case.objects.count(), CaseEvent.objects.count(), t.east.state) == before
+
+
+def test_a_locked_database_is_a_503_with_retry_after_not_a_500(loop_town, client, monkeypatch):
+    from django.db import OperationalError
+
+    from yemai.cases import actions
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(actions, "case_report", locked)
+    client.force_login(loop_town.dongmen1_member)
+    response = client.post(
+        "/api/cases",
+        data={"category": "0203", "description": "x", "lon": 121.21, "lat": 30.21},
+        content_type="application/json",
+    )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "2"

@@ -31,16 +31,10 @@ def _tracking_code() -> str:
     return "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(8))
 
 
-def _next_number(now) -> str:
-    prefix = timezone.localtime(now).strftime("%Y%m%d")
-    last = (
-        Case.objects.filter(number__startswith=prefix)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    seq = int(last[len(prefix) :]) + 1 if last else 1
-    return f"{prefix}{seq:05d}"
+def case_number(case: Case) -> str:
+    """案件编号: the reporting day and the case's id (20261128000123). The id makes it unique
+    with no counter to contend for; concurrent intakes never wait on each other for it."""
+    return f"{timezone.localtime(case.reported_at):%Y%m%d}{case.pk:06d}"
 
 
 def _check_point(lon, lat, crs: str) -> tuple[float | None, float | None]:
@@ -143,7 +137,8 @@ def case_report(
         reported_at=now,
     )
     for _attempt in range(5):
-        case.number, case.tracking_code = _next_number(now), _tracking_code()
+        # A provisional unique number until the id is known (set below, same transaction).
+        case.number, case.tracking_code = f"N{secrets.token_hex(10)}", _tracking_code()
         try:
             with transaction.atomic():
                 # Category, grid and reporter come from the database already, and the unique
@@ -163,6 +158,8 @@ def case_report(
             case.pk = None
     else:
         raise ValidationError(_("Could not number the case; try again"))
+    case.number = case_number(case)
+    Case.objects.filter(pk=case.pk).update(number=case.number)
     from .models import CaseEvent
 
     CaseEvent.objects.create(
