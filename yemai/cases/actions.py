@@ -92,25 +92,21 @@ def case_report_as(
     intake = case_report
     if source == Source.CAMERA:
         intake = _camera_intake  # camera detections of the same thing are merged at once
-    with transaction.atomic():
-        case, created = intake(
-            source=source,
-            category=category,
-            description=description,
-            lon=lon,
-            lat=lat,
-            crs=crs,
-            address=address,
-            reporter=user,
-            reporter_name=reporter_name,
-            reporter_phone=reporter_phone,
-            idempotency_key=key,
-        )
-        if created and not Case.objects.restrict(user).filter(pk=case.pk).exists():
-            raise ValidationError(
-                {"lon": [_("This place is outside your area; report it to the grid centre")]}
-            )
-    return case, created
+    # The place is checked against the scope before anything is written (scope_user).
+    return intake(
+        source=source,
+        category=category,
+        description=description,
+        lon=lon,
+        lat=lat,
+        crs=crs,
+        address=address,
+        reporter=user,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        idempotency_key=key,
+        scope_user=user,
+    )
 
 
 def _camera_intake(**report) -> tuple[Case, bool]:
@@ -119,7 +115,8 @@ def _camera_intake(**report) -> tuple[Case, bool]:
     it was a repeat), so that a retry with the same key answers the same case."""
     from .duplicates import case_report_deduplicated
 
-    result = case_report_deduplicated(**report)
+    with transaction.atomic():  # the detection and its merge land together
+        result = case_report_deduplicated(**report)
     return (result.duplicate or result.case), result.created
 
 

@@ -70,7 +70,6 @@ def category_get_leaf(*, code: str) -> Category:
     return category
 
 
-@transaction.atomic
 def case_report(
     *,
     source: str,
@@ -84,13 +83,18 @@ def case_report(
     reporter_name: str = "",
     reporter_phone: str = "",
     idempotency_key: str | None = None,
+    scope_user=None,
     now=None,
 ) -> tuple[Case, bool]:
     """Take a case in: check, locate, route, store with its history. Returns (case, created).
 
     A repeated ``idempotency_key`` returns the case made the first time. Inside a micro-grid
     with a member on duty the case is registered and dispatched at once (自动派单); outside
-    every grid, or with nobody on duty, it waits in the centre's queue.
+    every grid, or with nobody on duty, it waits in the centre's queue. With ``scope_user``,
+    a place outside that user's scope is refused (they could not follow the case).
+
+    Checking and routing only read, so they run before the write transaction opens: on the
+    embedded SQLite tier the write lock is then held for the inserts alone.
     """
     now = now or timezone.now()
     if idempotency_key:
@@ -120,6 +124,52 @@ def case_report(
         raise ValidationError({"crs": [str(exc)]}) from None
     lon, lat = _check_point(lon, lat, crs)
     target = route(lon, lat, now=now)
+    if scope_user is not None and not _in_scope(scope_user, target.grid):
+        raise ValidationError(
+            {"lon": [_("This place is outside your area; report it to the grid centre")]}
+        )
+    with transaction.atomic():
+        return _case_store(
+            target=target,
+            source=source,
+            category=category,
+            description=description,
+            address=address,
+            lon=lon,
+            lat=lat,
+            crs=crs,
+            reporter=reporter,
+            reporter_name=reporter_name,
+            reporter_phone=reporter_phone,
+            idempotency_key=idempotency_key,
+            now=now,
+        )
+
+
+def _in_scope(user, grid) -> bool:
+    if getattr(user, "is_unrestricted", False):
+        return True
+    scope = getattr(user, "scope", None)
+    return scope is not None and grid.path.startswith(scope.path)
+
+
+def _case_store(
+    *,
+    target,
+    source,
+    category,
+    description,
+    address,
+    lon,
+    lat,
+    crs,
+    reporter,
+    reporter_name,
+    reporter_phone,
+    idempotency_key,
+    now,
+) -> tuple[Case, bool]:
+    """The writes of an intake, in the caller's transaction."""
     case = Case(
         source=source,
         category=category,
