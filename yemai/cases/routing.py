@@ -43,9 +43,9 @@ def town_for_point(lon: float | None, lat: float | None) -> GridNode:
     return towns[0]
 
 
-def on_duty_users(grid: GridNode, day: dt.date):
-    """Users in the micro-grid's work team who are on duty on ``day``."""
-    members = (
+def on_duty_users(grid: GridNode, day: dt.date) -> list[int]:
+    """Ids of the users in the micro-grid's work team who are on duty on ``day``."""
+    members = list(
         TeamMember.objects.filter(
             team__grid=grid,
             team__kind=TeamKind.WORK,
@@ -53,30 +53,51 @@ def on_duty_users(grid: GridNode, day: dt.date):
             user__isnull=False,
             user__is_active=True,
         )
-        .select_related("user")
         .order_by("id")
+        .values_list("id", "user_id")
     )
+    if not members:
+        return []
     shifts: dict[int, list[DutyShift]] = {}
-    for shift in DutyShift.objects.filter(member__in=members):
+    for shift in DutyShift.objects.filter(member_id__in=[m for m, _ in members]).only(
+        "member_id", "weekdays", "date"
+    ):
         shifts.setdefault(shift.member_id, []).append(shift)
     return [
-        m.user for m in members if m.id not in shifts or any(s.covers(day) for s in shifts[m.id])
+        user_id
+        for member_id, user_id in members
+        if member_id not in shifts or any(s.covers(day) for s in shifts[member_id])
     ]
 
 
 def choose_assignee(grid: GridNode, *, now=None):
-    now = now or timezone.now()
-    users = on_duty_users(grid, timezone.localdate(now))
-    if not users:
-        return None
+    """The on-duty member with the fewest open cases, then the one given a case longest ago."""
     from yemai.accounts.models import User
 
-    ranked = User.objects.filter(pk__in=[u.pk for u in users]).annotate(
-        open_cases=Count("cases_assigned", filter=Q(cases_assigned__state__in=OPEN_STATES)),
-        last_given=Max("cases_assigned__dispatched_at"),
-    )
-    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
-    return min(ranked, key=lambda u: (u.open_cases, u.last_given or epoch, u.pk))
+    from .models import Case
+
+    now = now or timezone.now()
+    user_ids = on_duty_users(grid, timezone.localdate(now))
+    if not user_ids:
+        return None
+    if len(user_ids) > 1:
+        load = {
+            row["assignee_id"]: row
+            for row in Case.objects.filter(assignee_id__in=user_ids)
+            .values("assignee_id")
+            .annotate(
+                open_cases=Count("id", filter=Q(state__in=OPEN_STATES)),
+                last_given=Max("dispatched_at"),
+            )
+        }
+        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+        def rank(user_id):
+            row = load.get(user_id, {})
+            return (row.get("open_cases", 0), row.get("last_given") or epoch, user_id)
+
+        user_ids = [min(user_ids, key=rank)]
+    return User.objects.get(pk=user_ids[0])
 
 
 def route(lon: float | None, lat: float | None, *, now=None) -> Route:

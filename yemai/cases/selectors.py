@@ -300,7 +300,7 @@ def case_assignee_candidates(*, user, case: Case, now=None, limit: int = 500) ->
     on_duty: set[int] = set()
     for grid in {p.scope for p in people}:
         if grid.level == Level.MICRO:
-            on_duty |= {u.pk for u in on_duty_users(grid, timezone.localdate(now))}
+            on_duty |= set(on_duty_users(grid, timezone.localdate(now)))
     rows = [
         {
             "id": p.pk,

@@ -296,17 +296,20 @@ def case_transition(
     if action == Action.REWORK:
         case.rework_count += 1  # 返工率 (metrics) counts the cases with any rework
     case.state = new_state
+    dirty = {"state", "updated_at", "rework_count", *changes}
     if new_state != old_state and new_state in STAMPS:
         setattr(case, STAMPS[new_state], now)
+        dirty.add(STAMPS[new_state])
     if new_state != old_state:
         _restart_clock(case, now)
+        dirty.update((*CLOCK_FIELDS, "warned"))
     # Only what this transition set needs checking; the rest was valid when it was stored.
     case.full_clean(
         exclude=[f.name for f in Case._meta.fields if f.name not in changes],
         validate_unique=False,
         validate_constraints=False,
     )
-    case.save()
+    case.save(update_fields=sorted(dirty))  # the columns this step set, not all 45
     event = CaseEvent.objects.create(
         case=case,
         action=action,
