@@ -26,7 +26,6 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -35,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yemai.accounts.roles import Role
+from yemai.core.importing import Progress, RowError
 from yemai.core.validators import normalize_mobile
 from yemai.grids.coords import normalize_crs
 
@@ -66,21 +66,6 @@ _TIME = re.compile(
     r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
     r"(?:[ T]*(\d{1,2})[:时点](\d{1,2})分?(?::?(\d{1,2})(?:\.\d+)?秒?)?)?$"
 )
-
-Progress = Callable[[Iterable, int], Iterable]
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self):
-        where = _("row %(row)s") % {"row": self.row} if self.row else _("file")
-        if self.column:
-            where = _("%(where)s %(column)s") % {"where": where, "column": self.column}
-        return _("%(where)s: %(message)s") % {"where": where, "message": self.message}
 
 
 @dataclass

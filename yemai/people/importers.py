@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -27,6 +26,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yemai.core.audit import audit_record
+from yemai.core.importing import Progress, RowError
 from yemai.core.validators import parse_id_number
 
 from .access import audit_user, require_manage
@@ -37,21 +37,6 @@ _SCIENTIFIC = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 _ESCAPED = re.compile(r"^'[=+\-@]")
 ID_FIELDS = {"id_number", "landlord"}
 TOTALS = {"合计", "总计", "total"}
-
-Progress = Callable[[Iterable, int], Iterable]
-
-
-@dataclass
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    def __str__(self):
-        where = _("row %(row)s") % {"row": self.row} if self.row else _("file")
-        if self.column:
-            where = _("%(where)s %(column)s") % {"where": where, "column": self.column}
-        return _("%(where)s: %(message)s") % {"where": where, "message": self.message}
 
 
 @dataclass
