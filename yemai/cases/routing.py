@@ -14,8 +14,8 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from yemai.grids import locator
-from yemai.grids.choices import Level, TeamKind
-from yemai.grids.models import GridNode, TeamMember
+from yemai.grids import selectors as grid_selectors
+from yemai.grids.models import GridNode
 
 from .choices import OPEN_STATES
 from .models import DutyShift
@@ -30,7 +30,7 @@ class Route:
 
 def town_for_point(lon: float | None, lat: float | None) -> GridNode:
     """The town whose boundary holds the point; else the only (or first) town."""
-    towns = list(GridNode.objects.filter(level=Level.TOWN).order_by("code"))
+    towns = grid_selectors.town_list()
     if not towns:
         raise GridNode.DoesNotExist("no town grid: import boundaries or run `yemai demo`")
     if lon is not None and lat is not None and len(towns) > 1:
@@ -45,17 +45,7 @@ def town_for_point(lon: float | None, lat: float | None) -> GridNode:
 
 def on_duty_users(grid: GridNode, day: dt.date) -> list[int]:
     """Ids of the users in the micro-grid's work team who are on duty on ``day``."""
-    members = list(
-        TeamMember.objects.filter(
-            team__grid=grid,
-            team__kind=TeamKind.WORK,
-            on_duty=True,
-            user__isnull=False,
-            user__is_active=True,
-        )
-        .order_by("id")
-        .values_list("id", "user_id")
-    )
+    members = grid_selectors.work_team_on_duty(grid_id=grid.pk)
     if not members:
         return []
     shifts: dict[int, list[DutyShift]] = {}
@@ -104,5 +94,5 @@ def route(lon: float | None, lat: float | None, *, now=None) -> Route:
     hit = locator.locate(lon, lat) if lon is not None and lat is not None else None
     if hit is None:
         return Route(grid=town_for_point(lon, lat), assignee=None, located=False)
-    grid = GridNode.objects.get(pk=hit.grid_id)
+    grid = grid_selectors.grid_node_by_id(pk=hit.grid_id)
     return Route(grid=grid, assignee=choose_assignee(grid, now=now), located=True)

@@ -11,7 +11,7 @@ from django.http import Http404
 from yemai.core.scoping import get_scoped_or_404
 
 from . import coords, locator
-from .choices import Level
+from .choices import Level, TeamKind
 from .models import Department, GridNode, ServicePoint, Team, TeamMember
 
 
@@ -132,3 +132,30 @@ def department_list(*, user) -> QuerySet[Department]:
 
 def department_get(*, user, pk: int) -> Department:
     return get_scoped_or_404(department_list(user=user), user, pk=pk)
+
+
+# --- for other domains (system reads, no user: routing, escalation) ---------------------------
+
+
+def work_team_on_duty(*, grid_id: int) -> list[tuple[int, int]]:
+    """(team member id, user id) of the work team's members of a micro-grid who are on duty
+    and have an active account, in member order: the people a case can be routed to."""
+    return list(
+        TeamMember.objects.filter(
+            team__grid_id=grid_id,
+            team__kind=TeamKind.WORK,
+            on_duty=True,
+            user__isnull=False,
+            user__is_active=True,
+        )
+        .order_by("id")
+        .values_list("id", "user_id")
+    )
+
+
+def grid_node_by_id(*, pk: int) -> GridNode:
+    return GridNode.objects.get(pk=pk)
+
+
+def town_list() -> list[GridNode]:
+    return list(GridNode.objects.filter(level=Level.TOWN).order_by("code"))
