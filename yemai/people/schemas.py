@@ -8,6 +8,21 @@ import datetime as dt
 from ninja import Schema
 
 
+class InGridOut(Schema):
+    """The micro-grid of a row, by code and name (every ledger row belongs to one)."""
+
+    grid: str
+    grid_name: str
+
+    @staticmethod
+    def resolve_grid(obj):
+        return obj.grid.code
+
+    @staticmethod
+    def resolve_grid_name(obj):
+        return obj.grid.name
+
+
 class ResidentFilter(Schema):
     q: str = ""  # name contains, or exact ID number / phone (matched by hash)
     grid: str = ""  # grid code: the grid and everything under it
@@ -15,15 +30,13 @@ class ResidentFilter(Schema):
     registration: str = ""
 
 
-class ResidentOut(Schema):
+class ResidentOut(InGridOut):
     id: int
     name: str
     id_number: str  # masked: 110***********1234
     sex: str
     birth_date: dt.date | None
     phone: str  # masked: 138****5678
-    grid: str
-    grid_name: str
     registration: str
     household: str | None
     house: str | None
@@ -37,14 +50,6 @@ class ResidentOut(Schema):
     @staticmethod
     def resolve_phone(obj):
         return obj.phone_masked
-
-    @staticmethod
-    def resolve_grid(obj):
-        return obj.grid.code
-
-    @staticmethod
-    def resolve_grid_name(obj):
-        return obj.grid.name
 
     @staticmethod
     def resolve_household(obj):
@@ -99,14 +104,12 @@ class HouseFilter(Schema):
     use: str = ""
 
 
-class HouseOut(Schema):
+class HouseOut(InGridOut):
     id: int
     code: str
     address: str  # masked: 东门路**号
     lon: float | None
     lat: float | None
-    grid: str
-    grid_name: str
     use: str
     landlord_id: int | None
     landlord_name: str | None
@@ -114,14 +117,6 @@ class HouseOut(Schema):
     @staticmethod
     def resolve_address(obj):
         return obj.address_masked
-
-    @staticmethod
-    def resolve_grid(obj):
-        return obj.grid.code
-
-    @staticmethod
-    def resolve_grid_name(obj):
-        return obj.grid.name
 
     @staticmethod
     def resolve_landlord_id(obj):
@@ -163,20 +158,10 @@ class HouseholdFilter(Schema):
     grid: str = ""
 
 
-class HouseholdOut(Schema):
+class HouseholdOut(InGridOut):
     id: int
     number: str
-    grid: str
-    grid_name: str
     house: str | None
-
-    @staticmethod
-    def resolve_grid(obj):
-        return obj.grid.code
-
-    @staticmethod
-    def resolve_grid_name(obj):
-        return obj.grid.name
 
     @staticmethod
     def resolve_house(obj):
@@ -201,7 +186,7 @@ class OrganisationFilter(Schema):
     kind: str = ""
 
 
-class OrganisationOut(Schema):
+class OrganisationOut(InGridOut):
     id: int
     name: str
     kind: str
@@ -209,22 +194,12 @@ class OrganisationOut(Schema):
     address: str
     lon: float
     lat: float
-    grid: str
-    grid_name: str
     contact_name: str
     contact_phone: str  # masked
 
     @staticmethod
     def resolve_contact_phone(obj):
         return obj.contact_phone_masked
-
-    @staticmethod
-    def resolve_grid(obj):
-        return obj.grid.code
-
-    @staticmethod
-    def resolve_grid_name(obj):
-        return obj.grid.name
 
 
 class OrganisationIn(Schema):
