@@ -18,3 +18,8 @@ def test_the_log_handler_masks_what_code_forgot(caplog):
     )
     handler_filter.filter(record)
     assert record.getMessage() == "lookup 330***********0011 failed"
+
+
+def test_a_rating_link_in_a_request_log_is_hidden():
+    line = "Bad Request: /api/public/rate/EuTlkOe5YwHLnQ1RwAepbiHhbggRFL3CtjsjjxMoJz4"
+    assert mask_text(line) == "Bad Request: /api/public/rate/***"
