@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from django.utils import timezone
-from tqdm import tqdm
 
 from yemai.cases.hotline import hotline_import
 from yemai.cases.metrics import GROUPS, case_metrics
-
-MAX_ERROR_LINES = 200
+from yemai.core.commands import command_error, progress_bar, user_named, write_row_errors
 
 
 def _acting_user(username: str | None):
-    if not username:
-        return None
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise CommandError(f"no active user named {username}")
-    return user
-
-
-def _fail(exc: Exception) -> CommandError:
-    if isinstance(exc, ValidationError):
-        return CommandError("; ".join(exc.messages))
-    return CommandError(str(exc) or "permission denied")
+    return user_named(username) if username else None
 
 
 def _date(text: str) -> dt.date:
@@ -113,14 +98,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
 
-        def progress(rows, total):
-            return tqdm(
-                rows,
-                total=total or None,
-                unit="ticket",
-                file=sys.stderr,
-                disable=options["no_progress"],
-            )
+        progress = progress_bar(not options["no_progress"], "ticket")
 
         try:
             report = hotline_import(
@@ -132,11 +110,8 @@ class Command(BaseCommand):
                 filename=path.name,
             )
         except (ValidationError, PermissionDenied) as exc:
-            raise _fail(exc) from None
-        for error in report.errors[:MAX_ERROR_LINES]:
-            self.stderr.write(str(error))
-        if len(report.errors) > MAX_ERROR_LINES:
-            self.stderr.write(f"… and {len(report.errors) - MAX_ERROR_LINES} more errors")
+            raise command_error(exc) from None
+        write_row_errors(self.stderr, report.errors)
         summary = (
             f"{report.rows} tickets: {report.created} new cases "
             f"({report.to_centre} to the centre's queue), {report.existing} imported before, "
@@ -162,7 +137,7 @@ class Command(BaseCommand):
         try:
             rows = case_metrics(user=user, group_by=options["by"], start=start, end=end, node=node)
         except (ValidationError, PermissionDenied) as exc:
-            raise _fail(exc) from None
+            raise command_error(exc) from None
         except Http404:
             raise CommandError(f"no grid with code {options['grid']} in your scope") from None
         if options["json"]:

@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from tqdm import tqdm
 
+from yemai.core.commands import command_error, progress_bar, user_named, write_row_errors
 from yemai.people.access import SetupUser
 from yemai.people.exporters import LEDGERS, export_xlsx
 from yemai.people.importers import import_xlsx
 
 KINDS = list(LEDGERS)
-MAX_ERROR_LINES = 200
 
 
 def _acting_user(username: str | None):
     """The named account (its scope limits everything), or the unrestricted set-up context."""
-    if not username:
-        return SetupUser()
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise CommandError(f"no active user named {username}")
-    return user
-
-
-def _progress(enabled: bool, unit: str):
-    def wrap(rows, total):
-        return tqdm(rows, total=total or None, unit=unit, file=sys.stderr, disable=not enabled)
-
-    return wrap
-
-
-def _fail(exc: Exception) -> CommandError:
-    if isinstance(exc, ValidationError):
-        return CommandError("; ".join(exc.messages))
-    return CommandError(str(exc) or "permission denied")
+    return user_named(username) if username else SetupUser()
 
 
 class Command(BaseCommand):
@@ -112,7 +91,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         user = _acting_user(options["as_user"])
-        progress = _progress(not options["no_progress"], "row")
+        progress = progress_bar(not options["no_progress"], "row")
         if options["action"] == "import":
             return self._import(user, options, progress)
         return self._export(user, options, progress)
@@ -134,11 +113,8 @@ class Command(BaseCommand):
                     filename=path.name,
                 )
         except (ValidationError, PermissionDenied) as exc:
-            raise _fail(exc) from None
-        for error in report.errors[:MAX_ERROR_LINES]:
-            self.stderr.write(str(error))
-        if len(report.errors) > MAX_ERROR_LINES:
-            self.stderr.write(f"… and {len(report.errors) - MAX_ERROR_LINES} more errors")
+            raise command_error(exc) from None
+        write_row_errors(self.stderr, report.errors)
         summary = (
             f"{report.rows} rows: {report.created} created, {report.updated} updated, "
             f"{report.bad_rows} bad"
@@ -161,7 +137,7 @@ class Command(BaseCommand):
                 progress=progress,
             )
         except (ValidationError, PermissionDenied) as exc:
-            raise _fail(exc) from None
+            raise command_error(exc) from None
         Path(options["output"]).write_bytes(result.content)
         masked = "whole" if result.unmasked else "masked"
         self.stdout.write(
