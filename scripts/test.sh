@@ -3,6 +3,8 @@
 # on SQLite and on PostgreSQL (started here if it is not running). Extra arguments go to pytest.
 set -euo pipefail
 source "$(dirname "$0")/_venv.sh" test
+source "$(dirname "$0")/_system.sh"
+ensure_system_packages
 
 PG_URL="${YEMAI_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/yemai}"
 

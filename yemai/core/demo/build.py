@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .extensions import demo_extensions_run
 from .loader import has_grids, load_town, reset_demo_data
 from .logins import Login, demo_logins_create
 from .plan import TownPlan, plan_town
@@ -23,6 +24,7 @@ class DemoResult:
     plan: TownPlan
     seconds: float
     logins: list[Login] = field(default_factory=list)
+    extra: dict[str, int] = field(default_factory=dict)  # what the domains' demo_populate made
 
     def counts(self) -> dict[str, int]:
         p = self.plan
@@ -37,6 +39,7 @@ class DemoResult:
             "houses": len(p.houses),
             "households": len(p.households),
             "residents": len(p.people),
+            **self.extra,
         }
 
 
@@ -69,4 +72,5 @@ def demo_load(
         plan = plan_town(seed=seed, scale=scale, county=settings.GRID_COUNTY_CODE)
         loaded = load_town(plan, progress=progress)
         logins = demo_logins_create(plan=plan, loaded=loaded) if settings.DEMO else []
-    return DemoResult(plan=plan, seconds=time.perf_counter() - started, logins=logins)
+        extra = demo_extensions_run(plan=plan, loaded=loaded, seed=seed, progress=progress)
+    return DemoResult(plan=plan, seconds=time.perf_counter() - started, logins=logins, extra=extra)
