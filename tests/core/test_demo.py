@@ -237,3 +237,36 @@ def test_reset_replaces_everything_in_a_demo_database(town, settings):
     assert not User.objects.filter(username="dongmen1_member").exists()
     assert Tag.objects.filter(name="独居老人").exists()  # reference data stays
     assert User.objects.filter(username="town_head", scope__name="叶脉街道").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_cases_at_every_step_and_the_member_has_work(settings):
+    from yemai.cases.choices import State
+    from yemai.cases.models import Case, Category, Rating
+
+    settings.DEMO = True
+    run_demo("--seed", "2")
+    states = set(Case.objects.values_list("state", flat=True))
+    assert {State.CLOSED, State.DISPATCHED, State.REJECTED} <= states
+    assert len(states) >= 6  # the loop's steps, not only the two ends
+    # every case went through intake: located to a micro-grid and numbered, with its history
+    assert not Case.objects.filter(events__isnull=True).exists()
+    member = User.objects.get(username="member")
+    mine = Case.objects.filter(assignee=member)
+    assert mine.filter(state__in=[State.DISPATCHED, State.ACCEPTED, State.HANDLING]).exists() or (
+        mine.exclude(state=State.CLOSED).exists()
+    )
+    assert Rating.objects.filter(score__gte=1).exists()
+    # the centre routes 联动 to departments: the taxonomy knows the demo town's departments
+    assert Category.objects.filter(department__isnull=False).exists()
+
+
+@pytest.mark.django_db
+def test_reset_keeps_the_taxonomy(settings):
+    from yemai.cases.models import Category
+
+    settings.DEMO = True
+    run_demo("--seed", "2")
+    before = Category.objects.count()
+    run_demo("--reset", "--seed", "3")
+    assert Category.objects.count() == before > 0

@@ -236,8 +236,12 @@ def load_town(plan: TownPlan, *, progress: bool = True) -> Loaded:
     return Loaded(nodes, members)
 
 
-def _models_hanging_from_grids() -> list:
-    """Every model with rows that point (directly or through others) at a grid or a user."""
+def _models_hanging_from_grids() -> tuple[list, list]:
+    """The models whose rows cannot live without a grid or a user (a required relation to one,
+    directly or through others), and the (model, field) pairs of optional relations to them.
+
+    Optional relations are cleared rather than followed: the taxonomy's owning department,
+    say, goes with the town, but the category itself is reference data and stays."""
     models = [
         m
         for m in apps.get_models(include_auto_created=True)
@@ -250,10 +254,20 @@ def _models_hanging_from_grids() -> list:
         for model in models:
             if model in found:
                 continue
-            if any(f.is_relation and f.related_model in found for f in model._meta.concrete_fields):
+            if any(
+                f.is_relation and f.related_model in found and not f.null
+                for f in model._meta.concrete_fields
+            ):
                 found.add(model)
                 changed = True
-    return sorted(found, key=lambda m: m._meta.label)
+    optional = [
+        (model, f)
+        for model in models
+        if model not in found
+        for f in model._meta.concrete_fields
+        if f.is_relation and f.related_model in found and f.null
+    ]
+    return sorted(found, key=lambda m: m._meta.label), optional
 
 
 @transaction.atomic
@@ -263,12 +277,16 @@ def reset_demo_data() -> list[str]:
     the caller checks ``settings.DEMO``. Foreign keys are deferred to the commit, so the order
     of the deletes does not matter."""
     tables = []
+    hanging, optional = _models_hanging_from_grids()
+    for model, field in optional:
+        model.objects.filter(**{f"{field.name}__isnull": False}).update(**{field.name: None})
     with connection.cursor() as cursor:
-        for model in _models_hanging_from_grids():
+        for model in hanging:
             table = model._meta.db_table
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
             tables.append(table)
     from yemai.grids import locator
 
+    locator.invalidate()  # the town loaded next in this transaction must not meet the old one
     transaction.on_commit(locator.invalidate)
     return tables

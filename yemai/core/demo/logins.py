@@ -86,8 +86,38 @@ def demo_logins_create(*, plan: TownPlan, loaded: Loaded) -> list[Login]:
         row: TeamMember | None = extra.get("row")
         if row is not None:
             TeamMember.objects.filter(pk=row.pk).update(user=user)
+            row.user = user
         logins.append(Login(username, title, scope.name if scope else "全部", name))
+    demo_field_accounts_create(plan=plan, loaded=loaded)
     return logins
+
+
+def demo_field_accounts_create(*, plan: TownPlan, loaded: Loaded) -> int:
+    """An account for every other micro-grid leader and work-team member, as a real town gives
+    each of them the phone app: routing sends a case to the member on duty, so without these
+    only the one demo member's micro-grid would get cases dispatched. They have no usable
+    password (nobody logs in as them); the demo logins above are the ones to use."""
+    rows = [
+        (m, row)
+        for m, row in zip(plan.members, loaded.members, strict=True)
+        if row.user_id is None and (m.is_leader or m.team == "work")
+    ]
+    users = [
+        User(
+            username=f"g{m.grid_code[-9:]}{n:04d}",
+            password=make_password(None),
+            first_name=m.name,
+            role=Role.MICRO_LEADER if m.is_leader else Role.MEMBER,
+            scope=loaded.nodes[m.grid_code],
+        )
+        for n, (m, _row) in enumerate(rows)
+    ]
+    User.objects.bulk_create(users, batch_size=500)
+    made = {u.username: u for u in User.objects.filter(username__in=[u.username for u in users])}
+    for user, (_m, row) in zip(users, rows, strict=True):
+        row.user = made[user.username]
+    TeamMember.objects.bulk_update([row for _m, row in rows], ["user"], batch_size=500)
+    return len(users)
 
 
 def logins_table(logins: list[Login]) -> str:
