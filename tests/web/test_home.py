@@ -1,7 +1,12 @@
+import pytest
+
+pytestmark = pytest.mark.urls("tests.web.urls")
+
+
 def test_the_home_page_asks_a_stranger_to_sign_in(client, db):
     response = client.get("/")
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith("/login/")
 
 
 def test_the_home_page_names_the_users_scope(town, client):
