@@ -1,10 +1,20 @@
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yemai.core.fields import EncryptedTextField
 from yemai.core.scoping import RestrictedQuerySet
 
-from .roles import MANAGE_GRIDS, MANAGE_PEOPLE, MANAGE_USERS, READ_AUDIT, REVEAL_PII, Role
+from .roles import (
+    ADMINISTRATORS,
+    MANAGE_GRIDS,
+    MANAGE_PEOPLE,
+    MANAGE_USERS,
+    READ_AUDIT,
+    REVEAL_PII,
+    Role,
+)
 
 
 class ScopedUserManager(UserManager.from_queryset(RestrictedQuerySet)):
@@ -41,6 +51,20 @@ class User(AbstractUser):
         help_text=_("Restricted tags (社区矫正, 吸毒 …) this user may see people under."),
     )
 
+    # Security baseline (core.security): when the password was last set, whether its holder
+    # must change it at the next sign-in (set by an administrator), and the second factor.
+    password_changed_at = models.DateTimeField(_("password changed"), null=True, blank=True)
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        help_text=_("Set when an administrator sets the password: changed at the next sign-in."),
+    )
+    totp_secret = EncryptedTextField(_("authenticator secret"), blank=True, editable=False)
+    totp_confirmed_at = models.DateTimeField(
+        _("authenticator set up"), null=True, blank=True, editable=False
+    )
+    totp_last_step = models.BigIntegerField(default=0, editable=False)
+
     objects = ScopedUserManager()
 
     class Meta:
@@ -50,6 +74,16 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+        self.must_change_password = False
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Administrators and every role that may see whole personal data sign in with TOTP."""
+        return bool(self.is_superuser or self.role in ADMINISTRATORS or self.role in REVEAL_PII)
 
     @property
     def is_unrestricted(self) -> bool:
@@ -111,3 +145,40 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked is None and self.user.is_active
+
+
+class PasswordHistory(models.Model):
+    """Hashes of a user's earlier passwords, so the last few are not used again."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("earlier password")
+        verbose_name_plural = _("earlier passwords")
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"{self.user_id} {self.created:%Y-%m-%d}"
+
+
+class LoginLock(models.Model):
+    """Failed sign-ins counted per account name and per client address (登录失败处理).
+
+    ``key`` is ``user:<name>`` or ``addr:<address>``; counted whether or not the account
+    exists, so a lock says nothing about which names are real.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in lock")
+        verbose_name_plural = _("sign-in locks")
+        ordering = ["-last_failure"]
+
+    def __str__(self):
+        return self.key

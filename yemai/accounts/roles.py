@@ -33,3 +33,12 @@ READ_AUDIT = {Role.AUDIT_ADMIN}
 # May create and change accounts inside their scope (三员: the system administrator;
 # the security administrator grants roles and tags).
 MANAGE_USERS = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN}
+
+# 三员分立: the three administrators. Each does only its own work (docs/security/):
+# the system administrator runs the system and creates accounts, the security administrator
+# grants roles, scopes and restricted tags and unlocks accounts, the audit administrator
+# reads the audit log. None may do another's work.
+ADMINISTRATORS = {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN}
+
+# May grant roles and restricted tags, unlock accounts and reset their second factor.
+MANAGE_SECURITY = {Role.SECURITY_ADMIN}

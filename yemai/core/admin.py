@@ -10,10 +10,33 @@ from .tasks import task_retry
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log, for the audit administrator only: search, filter, export (xlsx)."""
+
     list_display = ["at", "username", "ip", "kind", "object_type", "object_id", "outcome"]
     list_filter = ["kind", "outcome"]
-    search_fields = ["username", "object_id", "ip"]
+    search_fields = ["username", "object_id", "ip", "object_type"]
     date_hierarchy = "at"
+    actions = ["export_xlsx"]
+    readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_export_permission(self, request):
+        return getattr(request.user, "can_read_audit", False)
+
+    @admin.action(description=_("Export to Excel (xlsx)"), permissions=["export"])
+    def export_xlsx(self, request, queryset):
+        from django.http import HttpResponse
+
+        from .audit_export import audit_export_xlsx
+
+        content, count = audit_export_xlsx(queryset.order_by("pk"), user=request.user)
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f'attachment; filename="audit-{timezone.localdate():%Y%m%d}.xlsx"'
+        )
+        return response
 
     def has_module_permission(self, request):
         return getattr(request.user, "can_read_audit", False)

@@ -1,9 +1,16 @@
-"""The admin site: any active user with a role may enter; what they see is their scope."""
+"""The admin site: any active user with a role may enter; what they see is their scope.
+
+Its login form says plainly when a sign-in is locked (core.security.lockout); the lock itself,
+the audit of every attempt and the second-factor gate work for every sign-in view
+(core.security.backends, core.security.signals).
+"""
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
+
+from .security.forms import LockMessageMixin
 
 
 def may_enter(user) -> bool:
@@ -11,7 +18,7 @@ def may_enter(user) -> bool:
     return bool(user.is_active and (getattr(user, "role", "") or user.is_superuser))
 
 
-class YemaiAuthenticationForm(AdminAuthenticationForm):
+class YemaiAuthenticationForm(LockMessageMixin, AdminAuthenticationForm):
     def confirm_login_allowed(self, user):
         if not may_enter(user):
             # The same words as a wrong password: no hint that the account exists.

@@ -1,6 +1,24 @@
-from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+GENESIS = "0" * 64
+
+
+class AppendOnlyError(Exception):
+    """An attempt to change or delete an audit record."""
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The audit log is append-only: records cannot be changed.")
+
+    def delete(self):
+        raise AppendOnlyError("The audit log is append-only: records cannot be deleted.")
+
+    def _purge_expired(self) -> int:
+        """Only ``core.audit.audit_purge`` calls this, for records past the retention."""
+        return super().delete()[0]
 
 
 class AuditEvent(models.Model):
@@ -22,15 +40,10 @@ class AuditEvent(models.Model):
         PERMISSION = "permission", _("Permission change")
         CONFIG = "config", _("Configuration change")
 
-    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("user"),
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    # The acting user's id, not a foreign key: deleting (or resetting) users must never touch
+    # (UPDATE) audit records, which the database refuses, and the id is part of the hash.
+    user_id = models.BigIntegerField(_("user id"), null=True, blank=True, db_index=True)
     username = models.CharField(_("username"), max_length=150, blank=True)
     ip = models.CharField(_("address"), max_length=64, blank=True)
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices, db_index=True)
@@ -38,6 +51,13 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, default="ok")
+    # Tamper evidence: each record holds the hash of the record before it and its own hash
+    # over its content and that link (core.audit.record_hash); ``yemai audit verify`` walks it.
+    # The unique link means two writers can never both extend the same record (no fork).
+    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit event")
@@ -46,6 +66,73 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.kind} {self.object_type}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(_("The audit log is append-only: records cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("The audit log is append-only: records cannot be deleted."))
+
+    @property
+    def user(self):
+        """The acting user (None when unknown or since deleted)."""
+        if self.user_id is None:
+            return None
+        cached = getattr(self, "_user_cache", None)
+        if cached is None or cached.pk != self.user_id:
+            from django.contrib.auth import get_user_model
+
+            cached = get_user_model()._base_manager.filter(pk=self.user_id).first()
+            self._user_cache = cached
+        return cached
+
+    @user.setter
+    def user(self, value):
+        self.user_id = value.pk if value is not None else None
+        self._user_cache = value
+
+
+class AuditChain(models.Model):
+    """The one row that serialises writers of the audit log and anchors its hash chain.
+
+    Every ``audit_record`` locks this row (SELECT … FOR UPDATE), links the new record to
+    ``last_hash`` and moves it on, so concurrent requests write one chain. ``anchor_hash`` is
+    the ``prev_hash`` of the oldest kept record: a purge of expired records moves it forward,
+    and verification starts from it.
+    """
+
+    last_hash = models.CharField(max_length=64, default=GENESIS)
+    last_id = models.BigIntegerField(default=0)
+    anchor_hash = models.CharField(max_length=64, default=GENESIS)
+    anchor_id = models.BigIntegerField(default=0)
+    purged = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain head")
+
+    def __str__(self):
+        return f"audit chain at #{self.last_id}"
+
+
+class RateBucket(models.Model):
+    """Requests one client address made to one rate-limited path prefix in one time window.
+
+    A table rather than a process cache, so the limit holds across page-server processes and
+    on SQLite and PostgreSQL alike (core.security.ratelimit)."""
+
+    key = models.CharField(max_length=200, unique=True)
+    window_start = models.DateTimeField(db_index=True)
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("rate limit counter")
+        verbose_name_plural = _("rate limit counters")
+
+    def __str__(self):
+        return f"{self.key}: {self.hits}"
 
 
 class Task(models.Model):

@@ -137,6 +137,11 @@ def logins_table(logins: list[Login]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     lines.append(f"password for every demo login / 所有演示账号的密码: {DEMO_PASSWORD}")
+    lines.append(
+        "admin, auditor, town_head, operator, village_head: set up a second factor (TOTP) at "
+        "first sign-in; the demo page shows the code / 首次登录需设置双因素认证，演示页面显示验证码"
+    )
+    lines.append("5 wrong passwords lock a login for 15 minutes / 连续5次密码错误锁定15分钟")
     return "\n".join(line.rstrip() for line in lines)
 
 
