@@ -17,6 +17,8 @@ from yemai.people.models import Resident
 from yemai.people.place_services import house_create, household_create, organisation_create
 from yemai.vision.models import Camera
 
+from tests.vision.scope_rows import vision_attack_rows
+
 PROBES = ["dongmen_head", "ximen_head", "dongmen1_member", "dongmen2_member", "dongmen1_leader"]
 
 
@@ -32,7 +34,41 @@ def full_town(town, settings, tmp_path):
         organisation_create(name=f"测试商店{n}", kind="shop", lon=lon, lat=lat)
         Camera.objects.create(grid=grid, code=f"CAM{n}", name=f"测试路口{n}", lon=lon, lat=lat)
     _cases_in_both_villages(town)
+    _ledger_rows_in_both_villages(town)
     return town
+
+
+def _ledger_rows_in_both_villages(town):
+    """A row of each ledger kind with a workflow in 东门1 and in 西门1 (ids on ``town``)."""
+    from tests.factories import make_id_number
+    from yemai.ledgers import models as lm
+
+    for grid, n, who in ((town.dongmen1, 1, "居民甲"), (town.ximen1, 2, "李四")):
+        key = grid.code[-6:-3]
+        team = lm.VolunteerTeam.objects.create(grid=grid, name=f"测试志愿队{n}")
+        lm.Activity.objects.create(
+            type=lm.ActivityType.objects.get(name="普法讲座"), title=f"测试讲座{n}",
+            date="2026-03-05", grid=grid, volunteer_team=team, participants=10,
+        )  # fmt: skip
+        petition = lm.Petition.objects.create(
+            grid=grid, number=f"XF{n}", petitioner=who, received_on="2026-01-02", subject="测试事项"
+        )
+        household = lm.WelfareHousehold.objects.create(
+            grid=grid, kind="dibao", head_name=who, id_number=make_id_number(700 + n),
+            monthly_amount=800, entered_on="2026-01-01",
+        )  # fmt: skip
+        deed = lm.GoodDeed.objects.create(grid=grid, person=who, deed_on="2026-06-06", description="救人")
+        item = lm.ServiceItem.objects.create(grid=grid, kind="tool", name=f"测试梯子{n}", stock=1)
+        request = lm.ServiceRequest.objects.create(
+            item=item, grid=grid, resident_name=who, requested_on="2026-05-01"
+        )
+        campaign = lm.Campaign.objects.create(
+            grid=grid.parent, name=f"测试会战{n}", start="2026-08-01", end="2026-09-01"
+        )
+        setattr(town, f"ledger_{key}", {
+            "team": team.pk, "petition": petition.pk, "household": household.pk, "deed": deed.pk,
+            "request": request.pk, "campaign": campaign.pk,
+        })  # fmt: skip
 
 
 def _cases_in_both_villages(town):
@@ -402,7 +438,10 @@ def attack_table(t):
             "write",
         ),
         **_case_rows(t),
+        **_ledger_rows(t),
         **_public_rows(t),
+        **_push_rows(t),
+        **vision_attack_rows(t),
         **{
             f"GET /api/people/export/{{kind}}.xlsx?{kind}": (
                 "get",
@@ -469,6 +508,75 @@ def _case_rows(t):
             for variant in ("public", "thumbnail", "original")
         },
     }
+
+
+def _ledger_rows(t):
+    """The ledgers API: a 东门 user aims at 西门1's rows (team, petition, household …)."""
+    import json
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from openpyxl import Workbook
+
+    i = t.ledger_002
+    j = {"content_type": "application/json"}
+    book = Workbook()
+    book.active.append(["所属网格编码", "队伍名称"])
+    book.active.append([t.ximen1.code, "入侵队"])
+    import io
+
+    buffer = io.BytesIO()
+    book.save(buffer)
+    base = "/api/ledgers"
+    team = f"{base}/volunteer-teams/{i['team']}"
+    return {
+        "GET /api/ledgers/kinds": ("get", f"{base}/kinds", {}, "list"),
+        "GET /api/ledgers/{kind}": ("get", f"{base}/petitions", {}, "list"),
+        "GET /api/ledgers/{kind}?grid=": (
+            "get", f"{base}/activities", {"data": {"grid": t.ximen1.code}}, "detail",
+        ),
+        "GET /api/ledgers/export/{kind}.xlsx": ("get", f"{base}/export/welfare-households.xlsx", {}, "list"),
+        "GET /api/ledgers/export/{kind}.xlsx?grid=": (
+            "get", f"{base}/export/activities.xlsx", {"data": {"grid": t.ximen.code}}, "detail",
+        ),
+        "POST /api/ledgers/import/{kind}": (
+            "post", f"{base}/import/volunteer-teams",
+            {"data": {"file": SimpleUploadedFile("t.xlsx", buffer.getvalue())}}, "write",
+        ),
+        "POST /api/ledgers/{kind}": (
+            "post", f"{base}/volunteer-teams",
+            {"data": json.dumps({"grid": t.ximen1.code, "name": "入侵队"}), **j}, "write",
+        ),
+        "GET /api/ledgers/{kind}/{row_id}": ("get", team, {}, "detail"),
+        "PATCH /api/ledgers/{kind}/{row_id}": (
+            "patch", team, {"data": json.dumps({"name": "改名"}), **j}, "write",
+        ),
+        "DELETE /api/ledgers/{kind}/{row_id}": ("delete", team, {}, "write"),
+        "POST /api/ledgers/{kind}/{row_id}/reveal": (
+            "post", f"{base}/welfare-households/{i['household']}/reveal", {}, "detail",
+        ),
+        "GET /api/ledgers/campaigns/{row_id}/ranking": (
+            "get", f"{base}/campaigns/{i['campaign']}/ranking", {}, "detail",
+        ),
+        "POST /api/ledgers/petitions/{row_id}/close": (
+            "post", f"{base}/petitions/{i['petition']}/close",
+            {"data": json.dumps({"closure_number": "入侵"}), **j}, "write",
+        ),
+        "POST /api/ledgers/welfare-households/{row_id}/reviews": (
+            "post", f"{base}/welfare-households/{i['household']}/reviews",
+            {"data": json.dumps({"date": "2026-03-01", "outcome": "exit"}), **j}, "write",
+        ),
+        "POST /api/ledgers/good-deeds/{row_id}/transition": (
+            "post", f"{base}/good-deeds/{i['deed']}/transition",
+            {"data": json.dumps({"to": "investigating"}), **j}, "write",
+        ),
+        "POST /api/ledgers/service-requests/{row_id}/lend": (
+            "post", f"{base}/service-requests/{i['request']}/lend",
+            {"data": json.dumps({"return_due": "2026-05-08"}), **j}, "write",
+        ),
+        "POST /api/ledgers/service-requests/{row_id}/finish": (
+            "post", f"{base}/service-requests/{i['request']}/finish", {}, "write",
+        ),
+    }  # fmt: skip
 
 
 def api_routes() -> set[str]:
@@ -550,6 +658,32 @@ def test_sibling_village_users_get_404_or_nothing_from_every_route(full_town, at
     assert Resident.objects.get(pk=full_town.resident_ximen1.pk).name == "李四"
     case = full_town.case_ximen1
     assert Case.objects.filter(pk=case.pk, state="dispatched", updated_at=case.updated_at).exists()
+
+
+def _push_rows(t):
+    """Web push (the member app): a subscription is the caller's own; removing a stranger's
+    endpoint removes nothing, and nothing lists anyone's subscriptions."""
+    import json
+
+    j = {"content_type": "application/json"}
+    return {
+        "GET /api/notify/push/key": ("get", "/api/notify/push/key", {}, "list"),
+        "POST /api/notify/push/subscriptions": (
+            "post",
+            "/api/notify/push/subscriptions",
+            {
+                "data": json.dumps({"endpoint": "ftp://x", "keys": {"p256dh": "k", "auth": "a"}}),
+                **j,
+            },
+            "write",
+        ),
+        "POST /api/notify/push/unsubscribe": (
+            "post",
+            "/api/notify/push/unsubscribe",
+            {"data": json.dumps({"endpoint": "https://push.example/ximen"}), **j},
+            "list",
+        ),
+    }
 
 
 def _public_rows(t):

@@ -12,7 +12,10 @@ from yemai.accounts.tokens import TokenAuth
 from yemai.cases.api import router as cases_router
 from yemai.cases.public import router as public_router
 from yemai.grids.api import router as grids_router
+from yemai.ledgers.api import router as ledgers_router
+from yemai.notify.api import router as notify_router
 from yemai.people.api import router as people_router
+from yemai.vision.api import router as vision_router
 
 api = NinjaAPI(
     title="Yemai API",
@@ -95,3 +98,6 @@ api.add_router("/grids", grids_router)
 api.add_router("/people", people_router)
 api.add_router("/cases", cases_router)
 api.add_router("/public", public_router)
+api.add_router("/vision", vision_router)
+api.add_router("/ledgers", ledgers_router)
+api.add_router("/notify", notify_router)

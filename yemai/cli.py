@@ -22,6 +22,11 @@ COMMANDS = {
     "worker": "run background tasks (notices, reminders) in their own process (PostgreSQL tier)",
     "notify": "test a notification channel, resend waiting notices, make web push keys",
     "tokens": "API tokens for staff apps and machine clients (create, list, revoke)",
+    "vision": "camera AI worker: watch cameras, raise cases (run, demo-video, import, status)",
+    "report": "the year-end work report (docx), campaign notices and statistical tables",
+    "audit": "the audit log: verify its hash chain, export it, purge past the retention",
+    "backup": "an encrypted backup of the whole database, to a file",
+    "restore": "restore an encrypted backup into an empty, migrated database",
     "migrate": "create or update the database tables",
     "createsuperuser": "create an unrestricted set-up account",
 }

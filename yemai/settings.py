@@ -156,6 +156,8 @@ INSTALLED_APPS = [
     "yemai.cases",
     "yemai.vision",
     "yemai.notify",
+    "yemai.ledgers",
+    "yemai.reports",
     "yemai.web",
 ]
 
@@ -170,11 +172,18 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "yemai.core.middleware.RequestContextMiddleware",
+    # Security baseline (docs/security/): headers, rate limits, idle logout, 2FA and password gate.
+    "yemai.core.security.middleware.SecurityHeadersMiddleware",
+    "yemai.core.security.middleware.RateLimitMiddleware",
+    "yemai.core.security.middleware.IdleTimeoutMiddleware",
+    "yemai.core.security.middleware.SecurityGateMiddleware",
 ]
 
 ROOT_URLCONF = "yemai.urls"
 WSGI_APPLICATION = "yemai.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Django's backend, refusing locked account names and addresses (core.security.lockout).
+AUTHENTICATION_BACKENDS = ["yemai.core.security.backends.LockoutModelBackend"]
 LOGIN_URL = "/admin/login/"
 LOGIN_REDIRECT_URL = "/"
 
@@ -205,6 +214,8 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 8},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "yemai.core.security.passwords.CharacterClassesValidator"},
+    {"NAME": "yemai.core.security.passwords.PasswordHistoryValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -307,3 +318,53 @@ CASE_DUPLICATE_HOURS = env_float("YEMAI_CASE_DUPLICATE_HOURS", 72.0)
 CASE_RATING_URL = env_str("YEMAI_CASE_RATING_URL", "http://127.0.0.1:8000/rate/")
 # How long a rating link stays valid after the case closes, in days.
 CASE_RATING_DAYS = env_float("YEMAI_CASE_RATING_DAYS", 30.0)
+
+# --- Security baseline (docs/security/dengbao-level3-checklist.md) ---------------------------
+# Passwords: length, character classes (of upper, lower, digit, other), no reuse of the last
+# N, change every N days (0: never); passwords set by an administrator must be changed.
+PASSWORD_MIN_LENGTH = env_int("YEMAI_PASSWORD_MIN_LENGTH", 8, minimum=8)
+PASSWORD_MIN_CLASSES = env_int("YEMAI_PASSWORD_MIN_CLASSES", 3, minimum=1)
+PASSWORD_HISTORY = env_int("YEMAI_PASSWORD_HISTORY", 5, minimum=0)
+PASSWORD_MAX_AGE_DAYS = env_int("YEMAI_PASSWORD_MAX_AGE_DAYS", 90, minimum=0)
+AUTH_PASSWORD_VALIDATORS[0]["OPTIONS"]["min_length"] = PASSWORD_MIN_LENGTH
+if PASSWORD_MIN_CLASSES > 4:
+    raise ImproperlyConfigured("YEMAI_PASSWORD_MIN_CLASSES must be 1 to 4")
+# Login failures: this many failures lock the account name and, separately, the address.
+LOGIN_LOCK_FAILURES = env_int("YEMAI_LOGIN_LOCK_FAILURES", 5, minimum=1)
+LOGIN_LOCK_MINUTES = env_int("YEMAI_LOGIN_LOCK_MINUTES", 15, minimum=1)
+# A session unused this long ends (idle logout).
+IDLE_TIMEOUT_MINUTES = env_int("YEMAI_IDLE_TIMEOUT_MINUTES", 15, minimum=1)
+SESSION_COOKIE_AGE = env_int("YEMAI_SESSION_MAX_HOURS", 12, minimum=1) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_HSTS_SECONDS = env_int("YEMAI_HSTS_SECONDS", 0 if (DEMO or DEBUG) else 31536000)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("YEMAI_BEHIND_TLS_PROXY", False) else None
+)
+# Second factor (TOTP, RFC 6238) for administrators and every role that may see whole
+# personal data. The issuer is the name shown in the authenticator app.
+TOTP_REQUIRED = env_bool("YEMAI_TOTP_REQUIRED", True)
+TOTP_ISSUER = env_str("YEMAI_TOTP_ISSUER", "叶脉 Yemai")
+# Audit log: records younger than this many days are never purged (等保: at least 184).
+AUDIT_RETENTION_DAYS = env_int("YEMAI_AUDIT_RETENTION_DAYS", 184, minimum=184)
+# Face templates and GPS tracks: kept at most this many days (yemai.core.security.retention).
+SENSITIVE_RETENTION_DAYS = env_int("YEMAI_SENSITIVE_RETENTION_DAYS", 180, minimum=1)
+# Rate limits: "METHOD:/path/prefix/=COUNT/SECONDS,…" per client address (METHOD * = any).
+RATE_LIMITS = env_str(
+    "YEMAI_RATE_LIMITS",
+    "POST:/admin/login/=20/60,POST:/account/=30/60,POST:/api/public/=30/60,"
+    "GET:/api/public/=300/60,POST:/open311/v2/=30/60",
+)
+# Content-Security-Policy sent with every page: no inline script, nothing from a foreign host.
+CSP = env_str(
+    "YEMAI_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
+# Backups (yemai backup / yemai restore): their own key, "base64 of 32 bytes or more"; when
+# unset, one is derived from the first YEMAI_ENCRYPTION_KEYS key.
+BACKUP_KEY = env_str("YEMAI_BACKUP_KEY", "")

@@ -7,6 +7,7 @@ with a token of a centre-operator account (docs/api.md).
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Status
@@ -208,13 +209,52 @@ def case_action(request, case_id: int, action: str, payload: ActionIn):
     """Every step of the loop: register, reject (``reason``), dispatch (``assignee``), accept,
     start, escalate, consult (``participants``), refer (``department``), send_back, handle,
     verify, rework, close, park (``reason``), unpark, withdraw, merge (``into``),
-    request_extension (``hours``), approve_extension, supervise, follow_up, comment."""
+    request_extension (``hours``), approve_extension, supervise, follow_up, comment.
+
+    Send an ``Idempotency-Key`` header to make a retry safe (an offline phone replaying its
+    queue): a step this account already took on this case under the same key is not taken
+    again; the answer is the case as it is."""
     case = _case(request, case_id)
     if action not in Action.values or action in {Action.REPORT, Action.RATE}:
         raise ValidationError(
             {"action": [_("Unknown action %(action)s") % {"action": action[:30]}]}
         )
-    updated = actions.case_act(
+    # An offline phone replays its queue with the key it gave the step when it was taken: a
+    # step already recorded under that key (by this account, on this case) is not taken again.
+    key = _idempotency_key(request)
+    replayed = CaseEvent.objects.filter(case=case, actor=request.user, data__idempotency_key=key)
+    if key and replayed.exists():
+        return _detail(request.user, _case(request, case_id))
+    with transaction.atomic():
+        updated = _act(request, case, action, payload)
+        if key:
+            step = CaseEvent.objects.filter(case=updated, actor=request.user).order_by("-id")[:1]
+            for event in step:
+                event.data = {**(event.data or {}), "idempotency_key": key}
+                event.save(update_fields=["data"])
+    # The answer is the case as it now is, even where the step took it out of the caller's
+    # sight (a department sending a case back): they acted on it a moment ago.
+    case = Case.objects.select_related(
+        "category", "category__parent", "grid", "assignee", "department", "merged_into", "reporter"
+    ).get(pk=updated.pk)
+    return _detail(request.user, case)
+
+
+def _idempotency_key(request) -> str:
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise ValidationError(
+            {
+                "Idempotency-Key": [
+                    _("At most %(n)s printable characters") % {"n": MAX_IDEMPOTENCY_KEY}
+                ]
+            }
+        )
+    return key
+
+
+def _act(request, case, action: str, payload):
+    return actions.case_act(
         case=case,
         action=action,
         actor=request.user,
@@ -231,12 +271,6 @@ def case_action(request, case_id: int, action: str, payload: ActionIn):
         score=payload.score,
         fixed=payload.fixed,
     )
-    # The answer is the case as it now is, even where the step took it out of the caller's
-    # sight (a department sending a case back): they acted on it a moment ago.
-    case = Case.objects.select_related(
-        "category", "category__parent", "grid", "assignee", "department", "merged_into", "reporter"
-    ).get(pk=updated.pk)
-    return _detail(request.user, case)
 
 
 @router.get("/{case_id}/assignees", response=list[AssigneeOut], summary="Members a case can go to")

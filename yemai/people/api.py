@@ -21,6 +21,7 @@ from .importers import import_xlsx
 from .models import Household, Resident
 from .schemas import (
     ImportReportOut,
+    Message,
     ResidentFilter,
     ResidentIn,
     ResidentOut,
@@ -115,7 +116,8 @@ def reveal_resident(request, resident_id: int):
 # --- ledgers in and out ---------------------------------------------------------------------
 
 
-@router.post("/import/{kind}", response={200: ImportReportOut, 400: ImportReportOut})
+# 400: the import's report, or (no file, a bad form field) the API's usual {"detail": …}.
+@router.post("/import/{kind}", response={200: ImportReportOut, 400: ImportReportOut | Message})
 def import_ledger(
     request,
     kind: str,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from yemai.core.audit import audit_record
 from yemai.core.masking import mask_address, mask_id_number, mask_phone
+from yemai.core.security.watermark import watermark_sheet
 from yemai.grids.models import GridNode
 
 from . import selectors
@@ -197,7 +198,7 @@ def export_xlsx(
     if progress is not None:
         rows = progress(rows, total)
     counts = _member_counts(user) if kind == "households" else {}
-    content, written = _write(title, unit_name, word, columns, rows, unmasked, counts)
+    content, written = _write(title, unit_name, word, columns, rows, unmasked, counts, user=user)
     today = timezone.localdate()
     audit_record(
         user=audit_user(user),
@@ -215,7 +216,7 @@ def export_xlsx(
     return ExportResult(kind, written, bool(unmasked), content, filename)
 
 
-def _write(title, unit_name, word, columns, rows, whole, counts) -> tuple[bytes, int]:
+def _write(title, unit_name, word, columns, rows, whole, counts, user=None) -> tuple[bytes, int]:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -237,10 +238,13 @@ def _write(title, unit_name, word, columns, rows, whole, counts) -> tuple[bytes,
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.merged_cells.add(f"A1:{last}1")
+    # Watermark (导出水印): the exporter and the time, in the printed header/footer and title.
+    mark = watermark_sheet(sheet, user=user)
 
     today = timezone.localdate()
     heading = WriteOnlyCell(
-        sheet, value=f"{unit_name} {title}（制表日期：{today.year}年{today.month}月{today.day}日）"
+        sheet,
+        value=f"{unit_name} {title}（制表日期：{today.year}年{today.month}月{today.day}日）  {mark}",
     )
     heading.font = Font(bold=True, size=14)
     heading.alignment = Alignment(horizontal="center")
