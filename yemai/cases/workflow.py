@@ -59,6 +59,8 @@ TRANSITIONS: dict[str, Rule] = {
     Action.ESCALATE: rule(WORKING, S.ESCALATED, {Role.MEMBER}, assignee_only=True),
     Action.CONSULT: rule({S.ESCALATED, S.CONSULTING}, S.CONSULTING, SUPERVISORS),
     Action.REFER: rule({S.ESCALATED, S.CONSULTING}, S.REFERRED, SUPERVISORS),
+    # The department signs for a referred case (签收): recorded, the case stays referred.
+    Action.RECEIVE: rule({S.REFERRED}, None, {Role.DEPARTMENT}, department_only=True),
     Action.SEND_BACK: rule(
         {S.DISPATCHED, S.ACCEPTED, S.REFERRED},
         None,
