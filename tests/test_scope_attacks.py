@@ -713,4 +713,10 @@ def _public_rows(t):
             {"data": json.dumps({"score": 5, "fixed": "yes"}), **j},
             "public",
         ),
+        "POST /api/public/cases/{code}/rating": (
+            "post",
+            "/api/public/cases/NOSUCH42/rating",
+            {"data": json.dumps({"score": 5, "fixed": "yes"}), **j},
+            "public",
+        ),
     }

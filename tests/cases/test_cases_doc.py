@@ -24,6 +24,7 @@ ZH = {
     "escalate": "上报微网格长",
     "consult": "会商",
     "refer": "联动",
+    "receive": "部门签收",
     "send_back": "回退",
     "handle": "反馈",
     "verify": "核查",

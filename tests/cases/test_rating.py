@@ -187,3 +187,67 @@ def test_only_supervisors_in_scope_record_follow_ups(t):
     with pytest.raises(ValidationError):  # not closed yet
         follow_up_record(case=open_case, user=t.dongmen1_leader, score=5, fixed="yes")
     assert not Rating.objects.exists()
+
+
+# --- rating with the tracking code (no SMS needed) ---------------------------------------------
+
+
+def test_the_resident_rates_once_with_the_tracking_code_and_the_link_then_refuses(t, client):
+    case = close(t, report(t))
+    track = client.get(f"/api/public/cases/{case.tracking_code}").json()
+    assert track["can_rate"] is True
+    answer = client.post(
+        f"/api/public/cases/{case.tracking_code.lower()}/rating",
+        {"score": 4, "fixed": "yes", "comment": "好"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["reopened"] is False
+    rating = Rating.objects.get(case=case)
+    assert (rating.score, rating.fixed, rating.comment) == (4, "yes", "好")
+    assert CaseEvent.objects.get(case=case, action=Action.RATE).data["via"] == "tracking_code"
+    assert client.get(f"/api/public/cases/{case.tracking_code}").json()["can_rate"] is False
+    again = client.post(
+        f"/api/public/cases/{case.tracking_code}/rating",
+        {"score": 1, "fixed": "yes"},
+        content_type="application/json",
+    )
+    assert again.status_code == 400 and "already rated" in again.content.decode()
+    # the SMS link of the same reporter is spent too: one rating each time the case closes
+    with pytest.raises(ValidationError, match="already rated"):
+        rating_submit(token=sms_token(), score=1, fixed="yes")
+    assert Rating.objects.filter(case=case).count() == 1
+
+
+def test_not_fixed_by_tracking_code_reopens_and_the_next_closing_may_be_rated_again(t, client):
+    case = close(t, report(t))
+    answer = client.post(
+        f"/api/public/cases/{case.tracking_code}/rating",
+        {"score": 1, "fixed": "no", "comment": "还在摆"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 201 and answer.json()["reopened"] is True
+    case.refresh_from_db()
+    assert case.state != State.CLOSED and case.rework_count == 1
+    assert client.get(f"/api/public/cases/{case.tracking_code}").json()["can_rate"] is False
+    case_transition(case=case, action=Action.START, actor=t.dongmen1_member)
+    close(t, case)
+    assert client.get(f"/api/public/cases/{case.tracking_code}").json()["can_rate"] is True
+
+
+def test_a_tracking_code_cannot_rate_an_open_case_or_a_staff_report(t, client):
+    open_case = report(t)
+    answer = client.post(
+        f"/api/public/cases/{open_case.tracking_code}/rating",
+        {"score": 5, "fixed": "yes"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 400 and "not closed yet" in answer.content.decode()
+    staff_case = close(t, report(t, phone="", source=Source.PATROL, reporter=t.dongmen1_member))
+    answer = client.post(
+        f"/api/public/cases/{staff_case.tracking_code}/rating",
+        {"score": 5, "fixed": "yes"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 400 and "No case of yours" in answer.content.decode()
+    assert not Rating.objects.exists()

@@ -97,6 +97,15 @@ def test_a_department_sees_and_acts_only_on_cases_referred_to_it(loop_town):
         department=loop_town.chengguan,
     )
     assert Case.objects.restrict(loop_town.liaison).filter(pk=case.pk).exists()
+    with pytest.raises(PermissionDenied):  # signing for it is the department's, not the leader's
+        case_transition(case=case, action=Action.RECEIVE, actor=loop_town.dongmen1_leader)
+    case.refresh_from_db()
+    assert Action.RECEIVE in allowed_actions(case, loop_town.liaison)
+    signed = case_transition(
+        case=case, action=Action.RECEIVE, actor=loop_town.liaison, note="已签收，今日处置"
+    )
+    assert signed.case.state == State.REFERRED and signed.event.action == Action.RECEIVE
+    assert signed.event.actor == loop_town.liaison
     case_transition(case=case, action=Action.HANDLE, actor=loop_town.liaison)
     with pytest.raises(PermissionDenied):  # in its sight, but not its to verify
         case_transition(case=case, action=Action.VERIFY, actor=loop_town.liaison)

@@ -55,7 +55,7 @@ def _photo_out(photo) -> dict:
     }
 
 
-def _event_out(event) -> dict:
+def _event_out(event, fresh: bool = False) -> dict:
     return {
         "id": event.pk,
         "action": event.action,
@@ -69,12 +69,12 @@ def _event_out(event) -> dict:
         "lon": event.lon,
         "lat": event.lat,
         "data": event.data or {},
-        "photos": [p.pk for p in event.photos.all()],
+        "photos": [] if fresh else [p.pk for p in event.photos.all()],
     }
 
 
-def _detail(user, case) -> dict:
-    detail = selectors.case_detail(user=user, case=case)
+def _detail(user, case, fresh_events: list | None = None) -> dict:
+    detail = selectors.case_detail(user=user, case=case, fresh_events=fresh_events)
     return {
         **CaseOut.from_orm(case).dict(),
         "tracking_code": case.tracking_code,
@@ -93,7 +93,7 @@ def _detail(user, case) -> dict:
         "handled_at": case.handled_at,
         "verified_at": case.verified_at,
         "closed_at": case.closed_at,
-        "events": [_event_out(e) for e in detail["events"]],
+        "events": [_event_out(e, fresh_events is not None) for e in detail["events"]],
         "photos": [_photo_out(p) for p in detail["photos"]],
         "allowed_actions": detail["allowed_actions"],
     }
@@ -189,7 +189,8 @@ def case_report(request, payload: CaseIn):
     )
     # The intake hands back the case it stored, inside the caller's scope (checked before the
     # write): no need to read it again; related rows load as the answer needs them.
-    return Status(201 if created else 200, _detail(request.user, case))
+    fresh = case.__dict__.pop("intake_events", None) if created else None
+    return Status(201 if created else 200, _detail(request.user, case, fresh_events=fresh))
 
 
 @router.get("/number/{number}", response=CaseDetailOut, summary="One case by its number")

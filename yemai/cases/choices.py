@@ -58,6 +58,7 @@ class Action(models.TextChoices):
     ESCALATE = "escalate", _("Escalate to the micro-grid leader")  # 上报微网格长
     CONSULT = "consult", _("Hold a consultation")  # 会商
     REFER = "refer", _("Refer to a department")  # 联动
+    RECEIVE = "receive", _("Acknowledge receipt")  # 部门签收
     SEND_BACK = "send_back", _("Send back")  # 回退
     HANDLE = "handle", _("Report as handled")  # 反馈
     VERIFY = "verify", _("Verify")  # 核查通过

@@ -88,9 +88,15 @@ class Category(models.Model):
 
 
 class CaseQuerySet(RestrictedQuerySet):
-    def restrict(self, user):
-        """The grid scope; a department liaison sees only the cases given to their department."""
-        qs = super().restrict(user)
+    def restrict(self, user, *, grid_ids: list[int] | None = None):
+        """The grid scope; a department liaison sees only the cases given to their department.
+
+        ``grid_ids``: the ids of grid nodes the caller has already restricted to the user's
+        scope (``GridNode.objects.restrict(user)``); the cases are then filtered by those ids
+        instead of joining the grids by path, which lets the planner estimate the rows from
+        the cases' own statistics (the metrics over a million cases rely on it).
+        """
+        qs = super().restrict(user) if grid_ids is None else self.filter(grid_id__in=grid_ids)
         if getattr(user, "role", "") == "department":
             return qs.filter(department_id=user.department_id) if user.department_id else qs.none()
         return qs

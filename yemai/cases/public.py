@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -61,6 +62,7 @@ class TrackOut(Schema):
     closed_at: dt.datetime | None
     merged_into: str | None = None
     steps: list[StepOut]
+    can_rate: bool = False  # closed, asks for a rating, not yet rated by this reporter
 
 
 class SimilarOut(Schema):
@@ -142,7 +144,16 @@ def public_track(request, code: str):
         "closed_at": case.closed_at,
         "merged_into": case.number if asked is not None and asked.pk != case.pk else None,
         "steps": steps,
+        "can_rate": _can_rate(code),
     }
+
+
+def _can_rate(code: str) -> bool:
+    try:
+        rating.rating_case_for_code(code=code)
+    except ValidationError:
+        return False
+    return True
 
 
 @router.get("/rate/{token}", response=RatingCaseOut, auth=None, summary="The case a link rates")
@@ -156,6 +167,25 @@ def public_rate(request, token: str, payload: RatingIn):
     given = rating.rating_submit(
         token=token, score=payload.score, fixed=payload.fixed, comment=payload.comment
     )
+    return _rated(given)
+
+
+@router.post(
+    "/cases/{code}/rating",
+    response={201: dict},
+    auth=None,
+    summary="Rate a closed case with its tracking code",
+)
+def public_rate_by_code(request, code: str, payload: RatingIn):
+    """The reporter's rating without the SMS link: the tracking code they were given when they
+    reported proves it is theirs. Once each time the case closes, as with the link."""
+    given = rating.rating_submit_by_code(
+        code=code, score=payload.score, fixed=payload.fixed, comment=payload.comment
+    )
+    return _rated(given)
+
+
+def _rated(given) -> dict:
     reopened = Case.objects.filter(pk=given.case_id).values_list("state", flat=True)[0] != (
         State.CLOSED
     )

@@ -101,26 +101,54 @@ def _token_case(token: str) -> Case:
     return case
 
 
-def _already_rated(target: Case, token_case: Case, digest: str) -> bool:
+def _already_rated(target: Case, token_case: Case) -> bool:
+    """This reporter rated the case since it last closed (by link or by tracking code)."""
     return CaseEvent.objects.filter(
-        case=target, action=Action.RATE, data__token_case=token_case.pk, data__token=digest[:16]
+        case=target, action=Action.RATE, data__token_case=token_case.pk, at__gte=target.closed_at
     ).exists()
+
+
+def _rating_target(token_case: Case, *, now: dt.datetime, field: str) -> Case:
+    """The case the reporter of ``token_case`` rates now, or a ValidationError (on ``field``)
+    saying why they cannot."""
+    target = case_followed(token_case)
+    if target.closed_at is not None and _already_rated(target, token_case):
+        raise ValidationError({field: [_("You have already rated this case")]})
+    if target.closed_at is None:
+        raise ValidationError({field: [_("This case is not closed yet: rate it when it is")]})
+    if target.state != State.CLOSED:
+        raise ValidationError(
+            {field: [_("This case has been reopened; you will get a new link when it closes")]}
+        )
+    if now > target.closed_at + dt.timedelta(days=settings.CASE_RATING_DAYS):
+        raise ValidationError({field: [_("This rating link has expired")]})
+    return target
 
 
 def rating_case_for_token(*, token: str, now: dt.datetime | None = None) -> Case:
     """The case a rating link rates (the original, for a merged case's reporter), or a
     ValidationError saying why the link cannot be used."""
-    now = now or timezone.now()
-    token_case = _token_case(token)
-    target = case_followed(token_case)
-    if _already_rated(target, token_case, token_case.rating_token_hash):
-        raise ValidationError({"token": [_("You have already rated this case")]})
-    if target.state != State.CLOSED or target.closed_at is None:
-        raise ValidationError(
-            {"token": [_("This case has been reopened; you will get a new link when it closes")]}
-        )
-    if now > target.closed_at + dt.timedelta(days=settings.CASE_RATING_DAYS):
-        raise ValidationError({"token": [_("This rating link has expired")]})
+    return _rating_target(_token_case(token), now=now or timezone.now(), field="token")
+
+
+def _code_case(code: str) -> Case:
+    """The case a resident reported, by its tracking code (查询码): only they were given it."""
+    code = (code or "").strip().upper()[:16] if isinstance(code, str) else ""
+    case = (
+        Case.objects.filter(tracking_code=code).select_related("category").first() if code else None
+    )
+    if case is None or not resident_reported(case):
+        raise ValidationError({"code": [_("No case of yours has this tracking code")]})
+    return case
+
+
+def rating_case_for_code(*, code: str, now: dt.datetime | None = None) -> Case:
+    """The case a resident may rate with their tracking code, as with the rating link: once
+    each time it closes, within ``CASE_RATING_DAYS``, where the category asks for a rating."""
+    token_case = _code_case(code)
+    target = _rating_target(token_case, now=now or timezone.now(), field="code")
+    if not target.category.rating_asked:
+        raise ValidationError({"code": [_("This kind of case is not rated")]})
     return target
 
 
@@ -148,8 +176,42 @@ def rating_submit(
     now = now or timezone.now()
     score, fixed, comment = _clean_rating(score, fixed, comment)
     token_case = _token_case(token)
-    target = Case.objects.select_for_update().get(pk=case_followed(token_case).pk)
+    Case.objects.select_for_update().get(pk=case_followed(token_case).pk)
     target = rating_case_for_token(token=token, now=now)  # checks again under the lock
+    return _rate(
+        target,
+        token_case,
+        score=score,
+        fixed=fixed,
+        comment=comment,
+        now=now,
+        proof={"token": token_case.rating_token_hash[:16]},
+    )
+
+
+@transaction.atomic
+def rating_submit_by_code(
+    *, code: str, score, fixed: str, comment: str = "", now: dt.datetime | None = None
+) -> Rating:
+    """The resident's rating with their tracking code (no SMS needed): the same rules as the
+    link — once each time the case closes; "not fixed" reopens it as rework."""
+    now = now or timezone.now()
+    score, fixed, comment = _clean_rating(score, fixed, comment)
+    token_case = _code_case(code)
+    Case.objects.select_for_update().get(pk=case_followed(token_case).pk)
+    target = rating_case_for_code(code=code, now=now)  # checks again under the lock
+    return _rate(
+        target,
+        token_case,
+        score=score,
+        fixed=fixed,
+        comment=comment,
+        now=now,
+        proof={"via": "tracking_code"},
+    )
+
+
+def _rate(target: Case, token_case: Case, *, score, fixed, comment, now, proof: dict) -> Rating:
     rating = Rating(case=target, score=score, fixed=fixed, comment=comment, at=now)
     rating.full_clean()
     rating.save()
@@ -164,8 +226,8 @@ def rating_submit(
             "score": score,
             "fixed": fixed,
             "token_case": token_case.pk,
-            "token": token_case.rating_token_hash[:16],
             "merged_case": token_case.pk if token_case.pk != target.pk else None,
+            **proof,
         },
     )
     if fixed == Fixed.NO:

@@ -43,9 +43,9 @@ def town_for_point(lon: float | None, lat: float | None) -> GridNode:
     return towns[0]
 
 
-def on_duty_users(grid: GridNode, day: dt.date) -> list[int]:
-    """Ids of the users in the micro-grid's work team who are on duty on ``day``."""
-    members = grid_selectors.work_team_on_duty(grid_id=grid.pk)
+def _on_duty(grid: GridNode, day: dt.date) -> list:
+    """The users of the micro-grid's work team who are on duty on ``day``, in member order."""
+    members = grid_selectors.work_team_on_duty_users(grid_id=grid.pk)
     if not members:
         return []
     shifts: dict[int, list[DutyShift]] = {}
@@ -54,40 +54,42 @@ def on_duty_users(grid: GridNode, day: dt.date) -> list[int]:
     ):
         shifts.setdefault(shift.member_id, []).append(shift)
     return [
-        user_id
-        for member_id, user_id in members
+        user
+        for member_id, user in members
         if member_id not in shifts or any(s.covers(day) for s in shifts[member_id])
     ]
 
 
+def on_duty_users(grid: GridNode, day: dt.date) -> list[int]:
+    """Ids of the users in the micro-grid's work team who are on duty on ``day``."""
+    return [user.pk for user in _on_duty(grid, day)]
+
+
 def choose_assignee(grid: GridNode, *, now=None):
     """The on-duty member with the fewest open cases, then the one given a case longest ago."""
-    from yemai.accounts.models import User
-
     from .models import Case
 
     now = now or timezone.now()
-    user_ids = on_duty_users(grid, timezone.localdate(now))
-    if not user_ids:
-        return None
-    if len(user_ids) > 1:
-        load = {
-            row["assignee_id"]: row
-            for row in Case.objects.filter(assignee_id__in=user_ids)
-            .values("assignee_id")
-            .annotate(
-                open_cases=Count("id", filter=Q(state__in=OPEN_STATES)),
-                last_given=Max("dispatched_at"),
-            )
-        }
-        epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    users = _on_duty(grid, timezone.localdate(now))
+    if len(users) <= 1:
+        return users[0] if users else None
+    user_ids = [user.pk for user in users]
+    load = {
+        row["assignee_id"]: row
+        for row in Case.objects.filter(assignee_id__in=user_ids)
+        .values("assignee_id")
+        .annotate(
+            open_cases=Count("id", filter=Q(state__in=OPEN_STATES)),
+            last_given=Max("dispatched_at"),
+        )
+    }
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
 
-        def rank(user_id):
-            row = load.get(user_id, {})
-            return (row.get("open_cases", 0), row.get("last_given") or epoch, user_id)
+    def rank(user):
+        row = load.get(user.pk, {})
+        return (row.get("open_cases", 0), row.get("last_given") or epoch, user.pk)
 
-        user_ids = [min(user_ids, key=rank)]
-    return User.objects.get(pk=user_ids[0])
+    return min(users, key=rank)
 
 
 def route(lon: float | None, lat: float | None, *, now=None) -> Route:

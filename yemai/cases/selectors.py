@@ -226,16 +226,17 @@ def case_timeline(*, case: Case) -> list[CaseEvent]:
     )
 
 
-def case_detail(*, user, case: Case, now=None) -> dict:
+def case_detail(*, user, case: Case, now=None, fresh_events: list | None = None) -> dict:
     """A case with its history (who, when, what, where, photos), its photos, and the actions
-    the user may take now."""
+    the user may take now. ``fresh_events``: the rows of a case taken in just now (it has no
+    photos yet), so that the intake's answer does not read back what it wrote."""
     now = now or timezone.now()
     return {
         "case": case,
         "deadline": deadline_colour(case, now=now),
         "reporter_phone_masked": mask_phone(case.reporter_phone) if case.reporter_phone else "",
-        "events": case_timeline(case=case),
-        "photos": list(case.photos.order_by("id")),
+        "events": case_timeline(case=case) if fresh_events is None else fresh_events,
+        "photos": [] if fresh_events is not None else list(case.photos.order_by("id")),
         "allowed_actions": [
             a for a in workflow.allowed_actions(case, user) if a not in API_HIDDEN_ACTIONS
         ],

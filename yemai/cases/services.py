@@ -19,8 +19,8 @@ from yemai.core.validators import normalize_mobile
 from yemai.grids.coords import normalize_crs, to_wgs84
 
 from . import workflow
-from .choices import Action, Source
-from .models import Case, Category
+from .choices import Action, Source, State
+from .models import Case, CaseEvent, Category
 from .routing import route
 from .taxonomy import SUB
 
@@ -64,7 +64,11 @@ def point_check(lon, lat, crs: str = "wgs84") -> tuple[float, float]:
 
 
 def category_get_leaf(*, code: str) -> Category:
-    category = Category.objects.filter(code=code, enabled=True, parent__isnull=False).first()
+    category = (
+        Category.objects.filter(code=code, enabled=True, parent__isnull=False)
+        .select_related("parent", "department")
+        .first()
+    )
     if category is None:
         raise ValidationError({"category": [_("Unknown category %(code)s") % {"code": code}]})
     return category
@@ -128,21 +132,24 @@ def case_report(
         raise ValidationError(
             {"lon": [_("This place is outside your area; report it to the grid centre")]}
         )
+    case, steps = _case_new(
+        target=target,
+        source=source,
+        category=category,
+        description=description,
+        address=address,
+        lon=lon,
+        lat=lat,
+        crs=crs,
+        reporter=reporter,
+        reporter_name=reporter_name,
+        reporter_phone=reporter_phone,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
     with transaction.atomic():
         return _case_store(
-            target=target,
-            source=source,
-            category=category,
-            description=description,
-            address=address,
-            lon=lon,
-            lat=lat,
-            crs=crs,
-            reporter=reporter,
-            reporter_name=reporter_name,
-            reporter_phone=reporter_phone,
-            idempotency_key=idempotency_key,
-            now=now,
+            case, steps, reporter=reporter, reporter_name=reporter_name, source=source, now=now
         )
 
 
@@ -153,7 +160,7 @@ def _in_scope(user, grid) -> bool:
     return scope is not None and grid.path.startswith(scope.path)
 
 
-def _case_store(
+def _case_new(
     *,
     target,
     source,
@@ -168,8 +175,8 @@ def _case_store(
     reporter_phone,
     idempotency_key,
     now,
-) -> tuple[Case, bool]:
-    """The writes of an intake, in the caller's transaction."""
+) -> tuple[Case, workflow.IntakeSteps]:
+    """The case as it will be stored, with its first steps applied in memory (no writes)."""
     case = Case(
         source=source,
         category=category,
@@ -186,18 +193,45 @@ def _case_store(
         idempotency_key=idempotency_key or None,
         reported_at=now,
     )
-    for _attempt in range(5):
-        # A provisional unique number until the id is known (set below, same transaction).
-        case.number, case.tracking_code = f"N{secrets.token_hex(10)}", _tracking_code()
+    # 立案 and 派遣 by routing are applied before the insert (same rules, same history rows),
+    # so the case is written once, already dispatched with its accept clock running.
+    steps = workflow.IntakeSteps(case, now=now)
+    if target.located and target.assignee is not None and settings.CASE_AUTO_DISPATCH:
+        robot = workflow.system(_("Automatic routing"))
+        steps.apply(Action.REGISTER, robot)
+        steps.apply(
+            Action.DISPATCH,
+            robot,
+            assignee=target.assignee,
+            data={"assignee": target.assignee.pk},
+        )
+    # A provisional unique number until the id is known (set in the same transaction as the
+    # insert). Category, grid, reporter and assignee come from the database already, and the
+    # unique number and tracking code are left to the database (IntegrityError, retried).
+    case.number, case.tracking_code = _provisional_number(), _tracking_code()
+    case.full_clean(
+        exclude=["reporter_phone", "idempotency_key", "category", "grid", "reporter", "assignee"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    return case, steps
+
+
+def _provisional_number() -> str:
+    return f"N{secrets.token_hex(10)}"
+
+
+def _case_store(
+    case: Case, steps: workflow.IntakeSteps, *, reporter, reporter_name, source, now
+) -> tuple[Case, bool]:
+    """The writes of an intake, in the caller's transaction."""
+    idempotency_key = case.idempotency_key
+    lon, lat = case.lon, case.lat
+    for attempt in range(5):
+        if attempt:  # a clash of the random provisional number or tracking code: new ones
+            case.number, case.tracking_code = _provisional_number(), _tracking_code()
         try:
             with transaction.atomic():
-                # Category, grid and reporter come from the database already, and the unique
-                # number and tracking code are left to the database (IntegrityError, retried).
-                case.full_clean(
-                    exclude=["reporter_phone", "idempotency_key", "category", "grid", "reporter"],
-                    validate_unique=False,
-                    validate_constraints=False,
-                )
                 case.save()
             break
         except IntegrityError:
@@ -210,12 +244,11 @@ def _case_store(
         raise ValidationError(_("Could not number the case; try again"))
     case.number = case_number(case)
     Case.objects.filter(pk=case.pk).update(number=case.number)
-    from .models import CaseEvent
-
-    CaseEvent.objects.create(
+    reported = CaseEvent(
         case=case,
         action=Action.REPORT,
-        to_state=case.state,
+        from_state="",
+        to_state=State.REPORTED,
         actor=reporter,
         actor_label=(str(reporter) if reporter else reporter_name or Source(source).label)[:80],
         at=now,
@@ -223,21 +256,7 @@ def _case_store(
         lat=lat,
         data={"source": source},
     )
-    if target.located and target.assignee is not None and settings.CASE_AUTO_DISPATCH:
-        robot = workflow.system(_("Automatic routing"))
-        # The case was inserted by this transaction: nobody else can see it yet (fresh=True).
-        workflow.case_transition(
-            case=case, action=Action.REGISTER, actor=robot, now=now, fresh=True
-        )
-        case = workflow.case_transition(
-            case=case,
-            action=Action.DISPATCH,
-            actor=robot,
-            now=now,
-            fresh=True,
-            assignee=target.assignee,
-            data={"assignee": target.assignee.pk},
-        ).case
+    steps.record([reported])
     return case, True
 
 

@@ -59,6 +59,8 @@ TRANSITIONS: dict[str, Rule] = {
     Action.ESCALATE: rule(WORKING, S.ESCALATED, {Role.MEMBER}, assignee_only=True),
     Action.CONSULT: rule({S.ESCALATED, S.CONSULTING}, S.CONSULTING, SUPERVISORS),
     Action.REFER: rule({S.ESCALATED, S.CONSULTING}, S.REFERRED, SUPERVISORS),
+    # The department signs for a referred case (签收): recorded, the case stays referred.
+    Action.RECEIVE: rule({S.REFERRED}, None, {Role.DEPARTMENT}, department_only=True),
     Action.SEND_BACK: rule(
         {S.DISPATCHED, S.ACCEPTED, S.REFERRED},
         None,
@@ -254,34 +256,23 @@ def _restart_clock(case: Case, now) -> None:
     case.due_at = deadline(now, minutes, wall_clock=wall, calendar=calendar)
 
 
-@transaction.atomic
-def case_transition(
-    *,
+def _step(
     case: Case,
     action: str,
-    actor,
+    actor: Actor,
+    *,
+    now,
     note: str = "",
     lon: float | None = None,
     lat: float | None = None,
     data: dict | None = None,
     target: str | None = None,
-    now=None,
-    fresh: bool = False,
-    **changes,
-) -> Outcome:
-    """Apply ``action`` to ``case`` as ``actor``; raise PermissionDenied / ValidationError.
+    changes: dict,
+) -> tuple[CaseEvent, dict, set[str]]:
+    """Check ``action`` against the table and apply it to ``case`` in memory.
 
-    ``changes`` are field values set with the transition (``assignee``, ``department`` …);
-    ``target`` overrides the rule's target state where the rule leaves it open (send back,
-    resume). ``fresh=True`` says ``case`` was created by this same, still open transaction
-    (intake): no other transaction can see the row, so it is not read and locked again.
+    Returns the history row (not saved yet), the step clock as it was, and the columns set.
     """
-    actor = as_actor(actor)
-    now = now or timezone.now()
-    if not fresh:
-        case = Case.objects.select_for_update().select_related("category").get(pk=case.pk)
-    if actor.kind == "user" and not _in_scope(case, actor.user):
-        raise Http404
     reason = _refusal(case, action, actor)
     if reason is not None:
         if action in TRANSITIONS and case.state not in TRANSITIONS[action].sources:
@@ -303,14 +294,7 @@ def case_transition(
     if new_state != old_state:
         _restart_clock(case, now)
         dirty.update((*CLOCK_FIELDS, "warned"))
-    # Only what this transition set needs checking; the rest was valid when it was stored.
-    case.full_clean(
-        exclude=[f.name for f in Case._meta.fields if f.name not in changes],
-        validate_unique=False,
-        validate_constraints=False,
-    )
-    case.save(update_fields=sorted(dirty))  # the columns this step set, not all 45
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         action=action,
         from_state=old_state,
@@ -323,7 +307,99 @@ def case_transition(
         lat=lat,
         data=data or {},
     )
-    outcome = Outcome(event=event, case=case, before=before)
+    return event, before, dirty
+
+
+def _hooks_run(outcome: Outcome) -> None:
     for hook in _after_transition:
         hook(outcome)
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    action: str,
+    actor,
+    note: str = "",
+    lon: float | None = None,
+    lat: float | None = None,
+    data: dict | None = None,
+    target: str | None = None,
+    now=None,
+    **changes,
+) -> Outcome:
+    """Apply ``action`` to ``case`` as ``actor``; raise PermissionDenied / ValidationError.
+
+    ``changes`` are field values set with the transition (``assignee``, ``department`` …);
+    ``target`` overrides the rule's target state where the rule leaves it open (send back,
+    resume). The case row is read again and locked first, so two people acting at once are
+    applied one after the other, each on the state the other left.
+    """
+    actor = as_actor(actor)
+    now = now or timezone.now()
+    case = Case.objects.select_for_update().select_related("category").get(pk=case.pk)
+    if actor.kind == "user" and not _in_scope(case, actor.user):
+        raise Http404
+    event, before, dirty = _step(
+        case,
+        action,
+        actor,
+        now=now,
+        note=note,
+        lon=lon,
+        lat=lat,
+        data=data,
+        target=target,
+        changes=changes,
+    )
+    # Only what this transition set needs checking; the rest was valid when it was stored.
+    case.full_clean(
+        exclude=[f.name for f in Case._meta.fields if f.name not in changes],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    case.save(update_fields=sorted(dirty))  # the columns this step set, not all 45
+    event.save()
+    outcome = Outcome(event=event, case=case, before=before)
+    _hooks_run(outcome)
     return outcome
+
+
+class IntakeSteps:
+    """The first steps of a case that is not stored yet (intake: 立案 and 派遣 by routing).
+
+    ``apply`` checks each step against the same table as ``case_transition`` and applies it
+    in memory, so the case is inserted once, already in its state, with its clock running;
+    ``record`` then writes the history rows in one statement and runs the hooks (notices …)
+    in order, as ``case_transition`` would have one step at a time.
+    """
+
+    def __init__(self, case: Case, *, now):
+        self.case, self.now = case, now
+        self.pending: list[tuple[CaseEvent, dict]] = []
+
+    def apply(self, action: str, actor, *, data: dict | None = None, **changes) -> None:
+        event, before, _dirty = _step(
+            self.case, action, as_actor(actor), now=self.now, data=data, changes=changes
+        )
+        self.pending.append((event, before))
+
+    @transaction.atomic(savepoint=False)  # always inside the intake's transaction
+    def record(self, first: list[CaseEvent]) -> list[Outcome]:
+        """Write ``first`` (the rows before the steps, e.g. 上报) and the steps' rows; hooks."""
+        if self.case.pk is None:
+            raise ValueError("record() needs the case stored first")
+        events = [*first, *(event for event, _before in self.pending)]
+        for event in events:
+            event.case = self.case  # the case has its id now
+        CaseEvent.objects.bulk_create(events)
+        # The new case's first rows, for the intake's answer (``case_detail(fresh_events=…)``):
+        # it need not read back what it has just written.
+        self.case.intake_events = events
+        outcomes = [
+            Outcome(event=event, case=self.case, before=before) for event, before in self.pending
+        ]
+        for outcome in outcomes:
+            _hooks_run(outcome)
+        return outcomes

@@ -137,20 +137,22 @@ def department_get(*, user, pk: int) -> Department:
 # --- for other domains (system reads, no user: routing, escalation) ---------------------------
 
 
-def work_team_on_duty(*, grid_id: int) -> list[tuple[int, int]]:
-    """(team member id, user id) of the work team's members of a micro-grid who are on duty
-    and have an active account, in member order: the people a case can be routed to."""
-    return list(
-        TeamMember.objects.filter(
+def work_team_on_duty_users(*, grid_id: int) -> list[tuple[int, object]]:
+    """(team member id, user) of the work team's members of a micro-grid who are on duty and
+    have an active account, in member order: the people a case can be routed to."""
+    return [
+        (member.pk, member.user)
+        for member in TeamMember.objects.filter(
             team__grid_id=grid_id,
             team__kind=TeamKind.WORK,
             on_duty=True,
             user__isnull=False,
             user__is_active=True,
         )
+        .select_related("user")
+        .only("id", "user")
         .order_by("id")
-        .values_list("id", "user_id")
-    )
+    ]
 
 
 def grid_node_by_id(*, pk: int) -> GridNode:

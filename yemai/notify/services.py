@@ -226,12 +226,10 @@ def notice_send(
     Recipient: ``channel`` (a group robot or webhook), ``user`` (web push) or ``phone``
     (SMS, through ``channel`` if given, else the nearest SMS channel above ``grid``).
     ``text`` overrides the template's text; ``dedupe_key`` makes a second call with the same
-    key return the first notice instead of sending again.
+    key return the first notice instead of sending again. The key is unique in the table:
+    the insert itself finds the first notice (no read before every write: most keys are new,
+    as they name a fresh event).
     """
-    if dedupe_key:
-        existing = Notice.objects.filter(dedupe_key=dedupe_key).first()
-        if existing is not None:
-            return existing
     if sum(bool(x) for x in (user, phone)) > 1 or not (channel or user or phone):
         raise ValidationError(
             {"recipient": [_("Give one recipient: a channel, a user or a phone")]}
@@ -278,8 +276,10 @@ def notice_send(
         with transaction.atomic():
             notice.save()
     except IntegrityError:
-        if dedupe_key:  # the same notice was sent by a concurrent transaction
-            return Notice.objects.get(dedupe_key=dedupe_key)
+        if dedupe_key:  # sent before, or by a concurrent transaction just now
+            existing = Notice.objects.filter(dedupe_key=dedupe_key).first()
+            if existing is not None:
+                return existing
         raise
     if route is not None and route.enabled:
         _deliver_later(route)
