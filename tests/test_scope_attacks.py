@@ -12,12 +12,11 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from tests.vision.scope_rows import vision_attack_rows
 from yemai.grids.models import GridNode
 from yemai.people.models import Resident
 from yemai.people.place_services import house_create, household_create, organisation_create
 from yemai.vision.models import Camera
-
-from tests.vision.scope_rows import vision_attack_rows
 
 PROBES = ["dongmen_head", "ximen_head", "dongmen1_member", "dongmen2_member", "dongmen1_leader"]
 
@@ -57,7 +56,9 @@ def _ledger_rows_in_both_villages(town):
             grid=grid, kind="dibao", head_name=who, id_number=make_id_number(700 + n),
             monthly_amount=800, entered_on="2026-01-01",
         )  # fmt: skip
-        deed = lm.GoodDeed.objects.create(grid=grid, person=who, deed_on="2026-06-06", description="救人")
+        deed = lm.GoodDeed.objects.create(
+            grid=grid, person=who, deed_on="2026-06-06", description="救人"
+        )
         item = lm.ServiceItem.objects.create(grid=grid, kind="tool", name=f"测试梯子{n}", stock=1)
         request = lm.ServiceRequest.objects.create(
             item=item, grid=grid, resident_name=who, requested_on="2026-05-01"

@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from ninja import Body, File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
+from yemai.core.schemas import Message
+
 from . import selectors, services
 from .access import node_by_code
 from .exporters import export_xlsx
@@ -86,7 +88,7 @@ def export_ledger(request, kind: str, filters: Query[LedgerFilter], unmasked: bo
     return response
 
 
-@router.post("/import/{kind}", response={200: ImportOut, 400: ImportOut})
+@router.post("/import/{kind}", response={200: ImportOut, 400: ImportOut | Message})
 def import_ledger(request, kind: str, file: File[UploadedFile], skip_bad_rows: Form[bool] = False):
     """Import an xlsx ledger: any bad row and nothing is stored (400 listing every row's
     reasons), unless ``skip_bad_rows``."""

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
+from yemai.core.schemas import Message
+
 from . import selectors, services
 from .importers import camera_import
 from .schemas import (
@@ -140,7 +142,9 @@ def camera_create(request, payload: CameraIn):
     return Status(201, camera_out(selectors.camera_get(user=request.user, pk=camera.pk)))
 
 
-@router.post("/cameras/import", response={200: ImportOut, 400: ImportOut}, summary="Import cameras")
+@router.post(
+    "/cameras/import", response={200: ImportOut, 400: ImportOut | Message}, summary="Import cameras"
+)
 def camera_import_file(request, file: File[UploadedFile]):
     """xlsx or CSV. All rows or none: with any bad row nothing is stored, and the answer (400)
     lists every bad row."""
