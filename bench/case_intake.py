@@ -30,7 +30,6 @@ import itertools
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench._server import free_port, prepare_database, start_server  # noqa: E402
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/yemai_bench_intake"
 WARMUP = 40
@@ -54,21 +55,6 @@ BODY = {
 
 
 # --- the world -------------------------------------------------------------------------------
-
-
-def prepare_database(url: str) -> None:
-    if url.startswith("postgres"):
-        import psycopg
-
-        from yemai.settings import database_from_url
-
-        db = database_from_url(url)
-        with psycopg.connect(
-            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"],
-            dbname="postgres", autocommit=True,
-        ) as admin:  # fmt: skip
-            admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def build_town() -> tuple[str, list[tuple[float, float, float, float]]]:
@@ -167,34 +153,6 @@ def templates_from(before: dict, after: dict, n: int) -> dict[str, list[int]]:
 
 
 # --- the server ------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env: dict, port: int, log) -> subprocess.Popen:
-    code = "import sys; from yemai.cli import main; sys.exit(main())"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server stopped at start (exit {proc.returncode})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("the server did not start in 60 s")
 
 
 def post(conn: http.client.HTTPConnection, path: str, body: dict, token: str) -> tuple[int, bytes]:

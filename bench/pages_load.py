@@ -25,9 +25,7 @@ import argparse
 import datetime as dt
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -37,26 +35,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._server import free_port, prepare_database, start_server  # noqa: E402
+
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/yemai_bench_pages"
 PASSWORD = "Bench-pages-2026"
 WEST, SOUTH, STEP = 121.20, 30.20, 0.005
 VILLAGES, SIDE = 10, 4  # 10 villages of 4 × 4 micro-grids: 160, about the source town's 172
 EAST, NORTH = WEST + VILLAGES * SIDE * STEP, SOUTH + SIDE * STEP
-
-
-def prepare_database(url: str) -> None:
-    if url.startswith("postgres"):
-        import psycopg
-
-        from yemai.settings import database_from_url
-
-        db = database_from_url(url)
-        with psycopg.connect(
-            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"],
-            dbname="postgres", autocommit=True,
-        ) as admin:  # fmt: skip
-            admin.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{db["NAME"]}"')
 
 
 def build_town(n_cases: int) -> dict[str, list[str]]:
@@ -144,31 +129,6 @@ def build_town(n_cases: int) -> dict[str, list[str]]:
     if batch:
         Case.objects.bulk_create(batch)
     return {"operators": operators, "members": [m.username for _g, m, _p in micros]}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(env: dict, port: int, log) -> subprocess.Popen:
-    code = "import sys; from yemai.cli import main; sys.exit(main())"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server stopped at start (exit {proc.returncode})")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.terminate()
-    raise RuntimeError("the server did not start in 90 s")
 
 
 def sign_in(base: str, username: str):

@@ -87,6 +87,10 @@ def test_exports_mask_personal_data_unless_the_role_may_and_asks(town):
 
     assert number not in text(masked) and number[-4:] in text(masked)
     assert number in text(whole)
+    # who exported it and when, printed on every page (导出水印)
+    sheet = load_workbook(io.BytesIO(whole)).worksheets[0]
+    assert town.dongmen_head.username in sheet.oddHeader.right.text
+    assert town.dongmen_head.username in sheet.oddFooter.left.text
     import pytest
     from django.core.exceptions import PermissionDenied
 

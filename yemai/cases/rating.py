@@ -173,17 +173,11 @@ def rating_submit(
     *, token: str, score, fixed: str, comment: str = "", now: dt.datetime | None = None
 ) -> Rating:
     """The resident's rating, once per link. "Not fixed" reopens the case as rework."""
-    now = now or timezone.now()
-    score, fixed, comment = _clean_rating(score, fixed, comment)
     token_case = _token_case(token)
-    Case.objects.select_for_update().get(pk=case_followed(token_case).pk)
-    target = rating_case_for_token(token=token, now=now)  # checks again under the lock
-    return _rate(
-        target,
+    return _submit(
         token_case,
-        score=score,
-        fixed=fixed,
-        comment=comment,
+        lambda now: rating_case_for_token(token=token, now=now),
+        (score, fixed, comment),
         now=now,
         proof={"token": token_case.rating_token_hash[:16]},
     )
@@ -195,19 +189,24 @@ def rating_submit_by_code(
 ) -> Rating:
     """The resident's rating with their tracking code (no SMS needed): the same rules as the
     link — once each time the case closes; "not fixed" reopens it as rework."""
-    now = now or timezone.now()
-    score, fixed, comment = _clean_rating(score, fixed, comment)
-    token_case = _code_case(code)
-    Case.objects.select_for_update().get(pk=case_followed(token_case).pk)
-    target = rating_case_for_code(code=code, now=now)  # checks again under the lock
-    return _rate(
-        target,
-        token_case,
-        score=score,
-        fixed=fixed,
-        comment=comment,
+    return _submit(
+        _code_case(code),
+        lambda now: rating_case_for_code(code=code, now=now),
+        (score, fixed, comment),
         now=now,
         proof={"via": "tracking_code"},
+    )
+
+
+def _submit(token_case: Case, target_for, given: tuple, *, now, proof: dict) -> Rating:
+    """Check the rating, lock the case it rates, check again under the lock (``target_for``),
+    and record it."""
+    now = now or timezone.now()
+    score, fixed, comment = _clean_rating(*given)
+    Case.objects.select_for_update().get(pk=case_followed(token_case).pk)
+    target = target_for(now)
+    return _rate(
+        target, token_case, score=score, fixed=fixed, comment=comment, now=now, proof=proof
     )
 
 

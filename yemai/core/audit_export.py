@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from .audit import audit_record
 from .security.watermark import watermark_sheet
+from .xlsx import FORMULA_START
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 HEADERS = [
     "序号 #",
     "时间 time",

@@ -40,13 +40,34 @@ class Sheet:
     written: int = field(default=0, init=False)
 
 
-def workbook_bytes(sheets: Sequence[Sheet], *, unit_name: str, date=None) -> bytes:
-    """Write the sheets into one workbook (write-only mode: rows stream, memory stays flat)."""
+def sheet_setup(sheet, *, width: int) -> str:
+    """The office layout of a ledger sheet: title row 1 and header row 2 frozen and printed on
+    every page, A4 landscape fitted to the page's width, the title merged across ``width``
+    columns. Returns the last column's letter."""
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    last = get_column_letter(max(width, 1))
+    sheet.freeze_panes = "A3"
+    sheet.print_title_rows = "2:2"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.merged_cells.add(f"A1:{last}1")
+    return last
+
+
+def workbook_bytes(sheets: Sequence[Sheet], *, unit_name: str, date=None, user=None) -> bytes:
+    """Write the sheets into one workbook (write-only mode: rows stream, memory stays flat).
+    With ``user``, each sheet carries the exporter's watermark (导出水印: who, when)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.worksheet import Worksheet
+
+    from yemai.core.security.watermark import watermark_sheet
 
     date = date or timezone.localdate()
     book = Workbook(write_only=True)
@@ -56,20 +77,14 @@ def workbook_bytes(sheets: Sequence[Sheet], *, unit_name: str, date=None) -> byt
         sheet = book.create_sheet(spec.name[:31])
         offset = 1 if spec.numbered else 0
         width = len(spec.headers) + offset
-        last = get_column_letter(max(width, 1))
         if spec.numbered:
             sheet.column_dimensions["A"].width = 6
         for i, header in enumerate(spec.headers):
             w = spec.widths[i] if i < len(spec.widths) else max(10, len(str(header)) * 2 + 2)
             sheet.column_dimensions[get_column_letter(i + 1 + offset)].width = w
-        sheet.freeze_panes = "A3"
-        sheet.print_title_rows = "2:2"
-        sheet.page_setup.orientation = "landscape"
-        sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-        sheet.page_setup.fitToWidth = 1
-        sheet.page_setup.fitToHeight = 0
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
-        sheet.merged_cells.add(f"A1:{last}1")
+        sheet_setup(sheet, width=width)
+        if user is not None:
+            watermark_sheet(sheet, user=user)
         heading = WriteOnlyCell(
             sheet,
             value=f"{unit_name} {spec.title}（制表日期：{date.year}年{date.month}月{date.day}日）",

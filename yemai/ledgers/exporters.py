@@ -62,7 +62,7 @@ def export_xlsx(*, kind: str, user, grid=None, start=None, end=None, unmasked: b
         text_columns=text,
         totals=[],
     )
-    content = workbook_bytes([sheet], unit_name=str(unit_name))
+    content = workbook_bytes([sheet], unit_name=str(unit_name), user=audit_user(user))
     sheet_rows = sheet.written
     audit_record(
         user=audit_user(user),

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from yemai.core.audit import audit_record
 from yemai.core.masking import mask_address, mask_id_number, mask_phone
 from yemai.core.security.watermark import watermark_sheet
+from yemai.core.xlsx import escape, sheet_setup
 from yemai.grids.models import GridNode
 
 from . import selectors
@@ -29,7 +30,6 @@ from .access import audit_user, grid_in_scope, require_manage
 from .choices import HouseUse, OrganisationKind, Registration
 from .models import Resident
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TEXT = "@"
 
 REGISTRATION_WORDS = {
@@ -135,13 +135,6 @@ class ExportResult:
     filename: str
 
 
-def escape(value):
-    """A string that a spreadsheet would run as a formula gets a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _queryset(kind: str, user, grid):
     if kind == "residents":
         return selectors.resident_list(user=user, grid=grid).select_related("household", "house")
@@ -221,23 +214,14 @@ def _write(title, unit_name, word, columns, rows, whole, counts, user=None) -> t
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.worksheet import Worksheet
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
     width = len(columns) + 1
-    last = get_column_letter(width)
     sheet.column_dimensions["A"].width = 6
     for i, column in enumerate(columns, start=2):
         sheet.column_dimensions[get_column_letter(i)].width = column.width
-    sheet.freeze_panes = "A3"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.merged_cells.add(f"A1:{last}1")
+    sheet_setup(sheet, width=width)
     # Watermark (导出水印): the exporter and the time, in the printed header/footer and title.
     mark = watermark_sheet(sheet, user=user)
 
