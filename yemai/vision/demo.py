@@ -1,6 +1,7 @@
 """Demo rows of the vision domain: a no-parking zone on the pavement of some demo cameras,
 with every third one asking for human review (人工审核). The streams of demo cameras are
-made-up addresses: a worker shows them offline. For a camera that really plays, see
+made-up addresses: they are registered disabled, so a worker started on the demo watches only
+the cameras you add. For a camera that really plays, see
 docs/vision.md ("Your first camera case in five minutes")."""
 
 from __future__ import annotations

@@ -116,6 +116,9 @@ def _places(plan: TownPlan, nodes: dict[str, GridNode], progress: bool) -> None:
                     lon=c.lon,
                     lat=c.lat,
                     stream_url=c.extra["url"],
+                    # made-up addresses: registered (on the map, with their zones) but not
+                    # watched, so that a worker started on the demo watches only real streams
+                    enabled=False,
                 )
                 for c in chunk
             )

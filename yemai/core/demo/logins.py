@@ -97,10 +97,16 @@ def demo_field_accounts_create(*, plan: TownPlan, loaded: Loaded) -> int:
     each of them the phone app: routing sends a case to the member on duty, so without these
     only the one demo member's micro-grid would get cases dispatched. They have no usable
     password (nobody logs in as them); the demo logins above are the ones to use."""
+    pairs = list(zip(plan.members, loaded.members, strict=True))
+    # The micro-grid of the demo logins keeps its work to the demo member: whatever is
+    # reported there (a camera's case, a resident's) lands on the phone a newcomer looks at.
+    demo_grids = {m.grid_code for m, row in pairs if row.user_id is not None}
     rows = [
         (m, row)
-        for m, row in zip(plan.members, loaded.members, strict=True)
-        if row.user_id is None and (m.is_leader or m.team == "work")
+        for m, row in pairs
+        if row.user_id is None
+        and m.grid_code not in demo_grids
+        and (m.is_leader or m.team == "work")
     ]
     users = [
         User(
