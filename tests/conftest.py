@@ -1,4 +1,6 @@
 import importlib
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +49,23 @@ def _reference_data(request, django_db_blocker):
     with django_db_blocker.unblock():
         reference_data_reseed()
     yield
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright, one for the whole run: Playwright's sync API runs
+    one event loop per thread, so every browser test shares this one."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture

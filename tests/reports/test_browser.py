@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.browser.conftest import browser, live_db, pages, wait_until  # noqa: F401 — fixtures
+from tests.browser.conftest import live_db, pages, wait_until  # noqa: F401 — fixtures
 from tests.factories import build_town
 from tests.ledgers.data import YEAR, year_of_work
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.browser.conftest import browser, pages  # noqa: F401 — the browser tests' fixtures
+from tests.browser.conftest import pages  # noqa: F401 — the browser tests' fixture
 from tests.factories import build_town
 from yemai.vision import services
 
