@@ -224,6 +224,12 @@ def test_offline_queue_replays_exactly_once_after_the_network_returns(pages, tow
     patrol = Case.objects.filter(description="河边有垃圾堆")
     assert patrol.count() == 1 and patrol.get().source == "patrol"
     assert CasePhoto.objects.filter(case=patrol.get(), kind="report").count() == 1
+    # Signing out forgets the cached lists and cases: a shared phone keeps none of it.
+    assert m.evaluate(f"!!localStorage.getItem('yemai.case.{case.pk}')")
+    m.click("form.logout button[type=submit]")
+    m.wait_for_load_state("networkidle")
+    kept = m.evaluate("Object.keys(localStorage).filter(k => k.startsWith('yemai.case.'))")
+    assert kept == []
 
 
 def test_a_member_never_sees_another_grids_case(pages, town):

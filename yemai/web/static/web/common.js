@@ -122,5 +122,18 @@
     return html;
   }
 
+  /* Signing out forgets the case lists and details kept for offline use (they name places and
+     describe residents' problems): a shared phone keeps nothing of the last user's work.
+     Steps still waiting to be sent stay queued (IndexedDB) and go out at the next sign-in. */
+  document.querySelectorAll("form.logout").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      try {
+        Object.keys(localStorage).forEach(function (key) {
+          if (key.indexOf("yemai.mine.") === 0 || key.indexOf("yemai.case.") === 0) localStorage.removeItem(key);
+        });
+      } catch (x) { /* private mode */ }
+    });
+  });
+
   window.Y = { t: t, esc: esc, api: api, csrf: csrf, toast: toast, when: when, uuid: uuid, caseHtml: caseHtml, ApiError: ApiError };
 })();
