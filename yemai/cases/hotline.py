@@ -21,9 +21,7 @@ The rules, for every caller (command line, admin, API):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 import re
 from dataclasses import asdict, dataclass, field
@@ -34,7 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yemai.accounts.roles import Role
-from yemai.core.importing import Progress, RowError
+from yemai.core.importing import Progress, RowError, read_table_rows
 from yemai.core.validators import normalize_mobile
 from yemai.grids.coords import normalize_crs
 
@@ -110,57 +108,8 @@ class Ticket:
 # --- Reading the file -------------------------------------------------------------------------
 
 
-def _decode(data: bytes) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")  # GBK and GB 2312 are subsets
-    except UnicodeDecodeError:
-        raise ValidationError({"file": [_("The CSV file is neither UTF-8 nor GBK text")]}) from None
-
-
 def read_table(data: bytes) -> list[tuple]:
-    """The rows of the first sheet of an xlsx, or of a CSV file, as tuples of cell values."""
-    if data.startswith(b"PK\x03\x04"):
-        from openpyxl import load_workbook  # noqa: PLC0415
-
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # noqa: BLE001 — zip, XML and openpyxl errors all mean "not an xlsx"
-            raise ValidationError(
-                {"file": [_("The file is not an Excel workbook (.xlsx)")]}
-            ) from None
-        try:
-            rows = []
-            for row in workbook.worksheets[0].iter_rows(values_only=True):
-                rows.append(row)
-                if len(rows) > MAX_ROWS + HEADER_SEARCH_ROWS:
-                    break
-            return rows
-        finally:
-            workbook.close()
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ValidationError(
-            {"file": [_("This is an old Excel file (.xls): save it as .xlsx or CSV")]}
-        )
-    if b"\x00" in data[:4096]:
-        raise ValidationError({"file": [_("The file is neither an xlsx workbook nor CSV text")]})
-    text = _decode(data)
-    sample = text[:8192]
-    try:
-        dialect = csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",\t;")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        return [tuple(row) for row in csv.reader(io.StringIO(text, newline=""), dialect)]
-    except csv.Error as exc:
-        raise ValidationError(
-            {"file": [_("The CSV file cannot be read: %(why)s") % {"why": exc}]}
-        ) from None
+    return read_table_rows(data, limit=MAX_ROWS + HEADER_SEARCH_ROWS)
 
 
 def _normalise_header(text) -> str:

@@ -15,8 +15,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from yemai.cases.hotline import read_table
-from yemai.core.importing import RowError
+from yemai.core.importing import RowError, read_table_rows
 
 from . import services
 from .models import Camera
@@ -36,6 +35,7 @@ REQUIRED = ("code", "name", "lon", "lat")
 TRUE = {"1", "true", "yes", "y", "是", "启用", ""}
 FALSE = {"0", "false", "no", "n", "否", "停用"}
 MAX_ROWS = 20000
+HEADER_SEARCH_ROWS = 10
 
 
 def _norm(value) -> str:
@@ -63,9 +63,10 @@ def _text(value) -> str:
 def camera_import(*, user, data: bytes) -> ImportResult:
     if not services.may_manage(user):
         raise PermissionDenied(_("Your role may not manage cameras"))
-    rows = read_table(data)
+    # the header is looked for in the first ten rows; one row more than allowed is refused
+    rows = read_table_rows(data, limit=HEADER_SEARCH_ROWS + MAX_ROWS + 1)
     header_at, columns = -1, {}
-    for index, row in enumerate(rows[:10]):
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         found = {pos: _HEADERS[_norm(v)] for pos, v in enumerate(row) if _norm(v) in _HEADERS}
         if len(found) > len(columns):
             header_at, columns = index, found
