@@ -9,6 +9,7 @@ var FILES = [
   "/static/web/common.js",
   "/static/web/actions.js",
   "/static/web/member.js",
+  "/static/web/patrol.js",
   "/static/web/icon-192.png",
 ];
 
