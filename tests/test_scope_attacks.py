@@ -12,6 +12,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from tests.duty.scope_rows import duty_attack_rows
 from tests.vision.scope_rows import vision_attack_rows
 from yemai.grids.models import GridNode
 from yemai.people.models import Resident
@@ -443,6 +444,7 @@ def attack_table(t):
         **_public_rows(t),
         **_push_rows(t),
         **vision_attack_rows(t),
+        **duty_attack_rows(t),
         **{
             f"GET /api/people/export/{{kind}}.xlsx?{kind}": (
                 "get",

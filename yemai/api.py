@@ -1,7 +1,7 @@
 """The JSON API (Django Ninja): one NinjaAPI, one router per domain, OpenAPI at /api/docs."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -9,15 +9,24 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
 from yemai.accounts.tokens import TokenAuth
+from yemai.api_links import add_links
 from yemai.cases.api import router as cases_router
 from yemai.cases.public import router as public_router
+from yemai.duty.api import router as duty_router
 from yemai.grids.api import router as grids_router
 from yemai.ledgers.api import router as ledgers_router
 from yemai.notify.api import router as notify_router
 from yemai.people.api import router as people_router
 from yemai.vision.api import router as vision_router
 
-api = NinjaAPI(
+
+class YemaiAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        # With the links from one answer to the next request (Ninja has no place for them).
+        return add_links(super().get_openapi_schema(*args, **kwargs))
+
+
+api = YemaiAPI(
     title="Yemai API",
     version="1",
     description="Grid governance: grids, people, cases. Every answer is limited to your scope.",
@@ -72,6 +81,24 @@ def on_unauthenticated(request, exc):
     return api.create_response(request, {"detail": "not signed in"}, status=401)
 
 
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def on_value_the_database_refuses(request, exc):
+    # Bad input the database itself refuses, not a server fault: an id or count beyond what it
+    # stores (SQLite raises OverflowError before the query, PostgreSQL a DataError), or a NUL
+    # character in text (PostgreSQL), where a service did not check it first.
+    text = str(exc)
+    if isinstance(exc, OverflowError) or "out of range" in text:
+        message = "A number is out of range"
+    elif "NUL" in text:
+        message = "Text may not contain NUL (0x00) characters"
+    else:
+        return on_unexpected(request, exc)
+    return api.create_response(
+        request, {"detail": "invalid", "errors": {"__all__": [message]}}, status=400
+    )
+
+
 @api.exception_handler(OperationalError)
 def on_database_busy(request, exc):
     # SQLite under a burst of writes: "database is locked" after the busy timeout. The request
@@ -101,3 +128,4 @@ api.add_router("/public", public_router)
 api.add_router("/vision", vision_router)
 api.add_router("/ledgers", ledgers_router)
 api.add_router("/notify", notify_router)
+api.add_router("/duty", duty_router)

@@ -122,8 +122,18 @@ if not SECRET_KEY:
 # Personal data encryption keys: "kid:base64key[,kid:base64key…]"; the first one encrypts,
 # all of them decrypt (so keys rotate without downtime). See yemai/core/crypto.py.
 ENCRYPTION_KEYS = env_str("YEMAI_ENCRYPTION_KEYS")
-# Key for the keyed hashes that let an ID number be searched without decrypting the table.
-LOOKUP_KEY = env_str("YEMAI_LOOKUP_KEY")
+# Keys for the keyed hashes that let an ID number be searched without decrypting the table:
+# YEMAI_LOOKUP_KEYS="new,old" while rotating (the first writes, every one is searched, see
+# `yemai keys rotate-lookup`), or one key in YEMAI_LOOKUP_KEY (the same as a list of one).
+LOOKUP_KEYS = [k.strip() for k in env_str("YEMAI_LOOKUP_KEYS", "").split(",") if k.strip()]
+if LOOKUP_KEYS and env_str("YEMAI_LOOKUP_KEY"):
+    raise ImproperlyConfigured(
+        "Set YEMAI_LOOKUP_KEYS or YEMAI_LOOKUP_KEY, not both: while rotating, list the new key "
+        "first and the old one after it in YEMAI_LOOKUP_KEYS and remove YEMAI_LOOKUP_KEY."
+    )
+if len(set(LOOKUP_KEYS)) != len(LOOKUP_KEYS):
+    raise ImproperlyConfigured("YEMAI_LOOKUP_KEYS lists the same key twice")
+LOOKUP_KEY = LOOKUP_KEYS[0] if LOOKUP_KEYS else env_str("YEMAI_LOOKUP_KEY")
 if not ENCRYPTION_KEYS or not LOOKUP_KEY:
     if not DEMO:
         raise ImproperlyConfigured(
@@ -133,6 +143,7 @@ if not ENCRYPTION_KEYS or not LOOKUP_KEY:
     # Demo keys are fixed so the demo database survives restarts; they protect nothing.
     ENCRYPTION_KEYS = ENCRYPTION_KEYS or "demo1:ZGVtby1vbmx5LWtleS0zMi1ieXRlcy1sb25nISEhISEh"
     LOOKUP_KEY = LOOKUP_KEY or "demo-only-lookup-key"
+LOOKUP_KEYS = LOOKUP_KEYS or [LOOKUP_KEY]
 CIPHER = env_choice("YEMAI_CIPHER", "aes-gcm", {"aes-gcm", "sm4-gcm"})
 
 ALLOWED_HOSTS = [
@@ -158,12 +169,14 @@ INSTALLED_APPS = [
     "yemai.notify",
     "yemai.ledgers",
     "yemai.reports",
+    "yemai.duty",
     "yemai.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yemai.core.security.middleware.SessionCookieGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -350,13 +363,17 @@ TOTP_REQUIRED = env_bool("YEMAI_TOTP_REQUIRED", True)
 TOTP_ISSUER = env_str("YEMAI_TOTP_ISSUER", "叶脉 Yemai")
 # Audit log: records younger than this many days are never purged (等保: at least 184).
 AUDIT_RETENTION_DAYS = env_int("YEMAI_AUDIT_RETENTION_DAYS", 184, minimum=184)
-# Face templates and GPS tracks: kept at most this many days (yemai.core.security.retention).
+# Patrol tracks and check-ins (whereabouts): kept at most this many days (yemai/duty/retention.py).
 SENSITIVE_RETENTION_DAYS = env_int("YEMAI_SENSITIVE_RETENTION_DAYS", 180, minimum=1)
+# Check-in selfies (biometric images): kept at most this many days, never longer than the above.
+BIOMETRIC_RETENTION_DAYS = env_int("YEMAI_BIOMETRIC_RETENTION_DAYS", 30, minimum=1)
 # Rate limits: "METHOD:/path/prefix/=COUNT/SECONDS,…" per client address (METHOD * = any).
 RATE_LIMITS = env_str(
     "YEMAI_RATE_LIMITS",
-    "POST:/admin/login/=20/60,POST:/account/=30/60,POST:/api/public/=30/60,"
-    "GET:/api/public/=300/60,POST:/open311/v2/=30/60",
+    "POST:/admin/login/=20/60,POST:/login/=20/60,POST:/account/=30/60,"
+    "POST:/api/public/=30/60,GET:/api/public/=300/60,POST:/open311/v2/=30/60,"
+    # the resident portal's own posts (photos of a report) and the rating page
+    "POST:/r/=20/60,POST:/rate/=20/60",
 )
 # Content-Security-Policy sent with every page: no inline script, nothing from a foreign host.
 CSP = env_str(

@@ -82,5 +82,5 @@ def test_lookup_hash_depends_on_key_and_purpose(settings):
     a = crypto.lookup_hash("330282198001010011", purpose="id")
     assert a == crypto.lookup_hash("330282198001010011", purpose="id")
     assert a != crypto.lookup_hash("330282198001010011", purpose="phone")
-    settings.LOOKUP_KEY = "another"
+    settings.LOOKUP_KEYS = ["another"]
     assert a != crypto.lookup_hash("330282198001010011", purpose="id")

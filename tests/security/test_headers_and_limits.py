@@ -141,3 +141,63 @@ def test_online_map_tiles_are_the_only_foreign_images_allowed(settings):
     img = policy.split("img-src")[1].split(";")[0]
     assert "https://tile.openstreetmap.org" in img
     assert "openstreetmap" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_the_resident_portal_posts_are_rate_limited_by_default(town):
+    """The default limits (no override here) cover the portal's photo upload: a burst from one
+    address is refused with a clear message, another address is not."""
+    from django.conf import settings as live
+
+    assert "POST:/r/=" in live.RATE_LIMITS
+    burst = Client(REMOTE_ADDR="198.51.100.91")
+    codes = [burst.post("/r/photo/", {"code": "NOPE"}).status_code for _ in range(21)]
+    assert codes[:20] == [404] * 20 and codes[20] == 429
+    refused = burst.post("/r/photo/", {"code": "NOPE"}, HTTP_ACCEPT="application/json")
+    assert refused.status_code == 429 and "Too many requests" in refused.json()["detail"]
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    other = Client(REMOTE_ADDR="198.51.100.92").post("/r/photo/", {"code": "NOPE"})
+    assert other.status_code == 404
+    # Reading the portal is not limited by its posts.
+    assert burst.get("/r/").status_code == 200
+
+
+def test_every_public_post_has_a_default_limit(town):
+    """Each unauthenticated door that takes a POST is under some default rule."""
+    from django.conf import settings as live
+
+    from yemai.core.security.ratelimit import parse_rules
+
+    rules = parse_rules(live.RATE_LIMITS)
+    for path in [
+        "/login/",
+        "/admin/login/",
+        "/account/2fa/",
+        "/r/photo/",
+        "/rate/abc",
+        "/api/public/cases",
+        "/api/public/rate/abc",
+        "/open311/v2/requests.json",
+    ]:
+        assert any(r.method in {"POST", "*"} and path.startswith(r.prefix) for r in rules), path
+
+
+def test_the_pages_login_is_rate_limited_by_default(town):
+    attacker = Client(REMOTE_ADDR="203.0.113.55")
+    codes = [
+        attacker.post("/login/", {"username": f"u{i}", "password": "x"}).status_code
+        for i in range(21)
+    ]
+    assert codes[:20] == [200] * 20 and codes[20] == 429
+
+
+@pytest.mark.parametrize("cookie", ["abc\x00def1234", "x" * 300, "../../etc", "é" * 10])
+def test_a_forged_session_cookie_is_ignored_not_a_server_error(town, cookie):
+    client = Client()
+    client.cookies["sessionid"] = cookie
+    for method, url in [("get", "/api/cases"), ("post", "/api/cases/1/reveal"), ("get", "/r/")]:
+        response = getattr(client, method)(url)
+        assert response.status_code < 500, (url, response.status_code)
+    assert client.get("/api/cases").status_code == 401  # no session: not signed in
+    signed_in = Client()
+    signed_in.force_login(town.operator)  # a real session key still works
+    assert signed_in.get("/api/cases").status_code == 200

@@ -326,3 +326,38 @@ def test_the_demo_shows_the_code_a_newcomer_has_no_app_for(town, client, setting
     other = Client()
     sign_in(other, "operator")
     assert "Demo only" not in other.get("/account/2fa/").content.decode()
+
+
+def _fail_on_pages(client, username, times):
+    return [
+        client.post("/login/", {"username": username, "password": "Wrong-pass-1"})
+        for _ in range(times)
+    ][-1]
+
+
+def test_the_pages_sign_in_says_the_same_clear_lock_as_the_admin(town, settings):
+    settings.LOGIN_LOCK_MINUTES = 15
+    real = _fail_on_pages(Client(REMOTE_ADDR="10.4.4.4"), "dongmen1_member", 5)
+    ghost = _fail_on_pages(Client(REMOTE_ADDR="10.5.5.5"), "nobody-at-all", 5)
+    admin = _fail(Client(REMOTE_ADDR="10.6.6.6"), "ximen1_member", 5)
+    texts = [r.content.decode() for r in (real, ghost, admin)]
+    for text in texts:
+        assert LOCKED in text and "15 minutes" in text
+    # Nothing tells a locked real account from a name nobody has.
+    assert real.context["form"].errors == ghost.context["form"].errors
+    assert admin.context["form"].errors == real.context["form"].errors
+    # The right password of the locked account is refused with the same words, not signed in.
+    right = Client(REMOTE_ADDR="10.7.7.7").post(
+        "/login/", {"username": "dongmen1_member", "password": PASSWORD}
+    )
+    assert right.status_code == 200 and LOCKED in right.content.decode()
+    assert not right.wsgi_request.user.is_authenticated
+
+
+def test_a_single_wrong_password_on_the_pages_says_nothing_of_a_lock(town):
+    response = Client(REMOTE_ADDR="10.8.8.8").post(
+        "/login/", {"username": "dongmen1_member", "password": "Wrong-pass-1"}
+    )
+    text = response.content.decode()
+    assert response.status_code == 200 and LOCKED not in text
+    assert "didn&#x27;t match" in text or "didn't match" in text

@@ -177,6 +177,8 @@ def _param(request, name: str) -> str:
     value = request.POST.get(name) if request.method == "POST" else None
     if value is None:
         value = request.GET.get(name, "")
+    if "\x00" in (value or ""):  # PostgreSQL stores no NUL: refuse it here, not with a 500
+        raise Open311Error(400, _("%(name)s contains a NUL character") % {"name": name})
     return (value or "").strip()
 
 

@@ -7,6 +7,10 @@ rotated by putting a new one first and running ``yemai keys rotate`` while the s
 
 The column and model name are bound into each ciphertext as associated data, so a value
 copied from one column into another no longer decrypts.
+
+The keyed hashes that make a value searchable rotate the same way: the first of
+``YEMAI_LOOKUP_KEYS`` writes, a search looks for the hash under every listed key, and
+``yemai keys rotate-lookup`` (core.security.lookups) moves every stored hash onto the first.
 """
 
 from __future__ import annotations
@@ -162,9 +166,28 @@ def decrypt(token: str, *, context: str) -> str:
     return data.decode()
 
 
+def lookup_keys() -> list[str]:
+    """``settings.LOOKUP_KEYS``: the first one writes, every one is searched (rotation)."""
+    return list(settings.LOOKUP_KEYS)
+
+
+def lookup_hash_with(key: str, value: str, purpose: str) -> str:
+    """The hash under one given key (rotation checks which key a stored hash is under)."""
+    message = f"{purpose}\x00{value}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
 def lookup_hash(value: str, *, purpose: str) -> str:
-    """Keyed hash for equality search over an encrypted column (HMAC-SHA256, hex)."""
+    """Keyed hash for equality search over an encrypted column (HMAC-SHA256, hex), under the
+    first lookup key: the one every write uses."""
     if not value:
         return ""
-    message = f"{purpose}\x00{value}".encode()
-    return hmac.new(settings.LOOKUP_KEY.encode(), message, hashlib.sha256).hexdigest()
+    return lookup_hash_with(lookup_keys()[0], value, purpose)
+
+
+def lookup_hashes(value: str, *, purpose: str) -> list[str]:
+    """The hashes of ``value`` under every lookup key, the first key's first: search with
+    ``column__in=…`` so that rows not yet rotated onto the new key are found too."""
+    if not value:
+        return []
+    return list(dict.fromkeys(lookup_hash_with(k, value, purpose) for k in lookup_keys()))

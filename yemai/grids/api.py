@@ -24,17 +24,17 @@ from .schemas import (
     DepartmentIn,
     DepartmentOut,
     GridDetailOut,
+    GridImportOut,
     GridOut,
     GridTreeOut,
-    ImportOut,
     LocatedOut,
     LocateOut,
-    PhoneOut,
     PointIn,
     ServicePointIn,
     ServicePointOut,
     TeamMemberIn,
     TeamMemberOut,
+    TeamMemberPhoneOut,
     TeamOut,
 )
 
@@ -173,7 +173,7 @@ def grid_export_shapefile(request, root: str | None = None):
 
 
 @router.post(
-    "/import", response=ImportOut, summary="Import boundaries (GeoJSON or zipped Shapefile)"
+    "/import", response=GridImportOut, summary="Import boundaries (GeoJSON or zipped Shapefile)"
 )
 def grid_import(
     request,
@@ -256,7 +256,9 @@ def team_member_add(request, team_id: int, payload: TeamMemberIn):
 
 
 @router.post(
-    "/team-members/{member_id}/reveal", response=PhoneOut, summary="A member's whole phone"
+    "/team-members/{member_id}/reveal",
+    response=TeamMemberPhoneOut,
+    summary="A member's whole phone",
 )
 def team_member_reveal(request, member_id: int):
     """Audited (view_pii); only for roles that may see whole personal data."""

@@ -89,7 +89,7 @@ class TeamOut(Schema):
     members: list[TeamMemberOut]
 
 
-class PhoneOut(Schema):
+class TeamMemberPhoneOut(Schema):
     id: int
     name: str
     phone: str
@@ -142,7 +142,7 @@ class DepartmentIn(Schema):
     phone: str = ""
 
 
-class ImportOut(Schema):
+class GridImportOut(Schema):
     created: list[str]
     updated: list[str]
     unchanged: list[str]

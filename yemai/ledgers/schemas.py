@@ -14,7 +14,7 @@ class LedgerFilter(Schema):
     q: str = ""
 
 
-class RowErrorOut(Schema):
+class LedgerRowErrorOut(Schema):
     row: int
     column: str
     message: str
@@ -23,7 +23,7 @@ class RowErrorOut(Schema):
 class ImportOut(Schema):
     kind: str
     created: int
-    errors: list[RowErrorOut]
+    errors: list[LedgerRowErrorOut]
 
 
 class PetitionCloseIn(Schema):

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yemai.core.audit import audit_record
-from yemai.core.crypto import lookup_hash
+from yemai.core.crypto import lookup_hash, lookup_hashes
+from yemai.core.security.lookups import register_lookup
 from yemai.core.validators import normalize_mobile, parse_id_number
 from yemai.core.xlsx import FORMULA_START
 
@@ -32,6 +33,12 @@ from .choices import (
     WelfareState,
 )
 from .registry import Col, Ledger, ledger_get
+
+ID_PURPOSE = "id_number"  # of the keyed hashes of ID numbers in the ledgers
+for _label in ("ledgers.WelfareHousehold", "ledgers.Petition"):
+    register_lookup(
+        model=_label, hash_field="id_number_hash", source_field="id_number", purpose=ID_PURPOSE
+    )
 
 EMPTY = object()  # a blank cell: the model's default on a new row, cleared on a change
 TRUE_WORDS = {"是", "1", "true", "yes", "y", "√", "✓"}
@@ -76,7 +83,9 @@ def _fk(col: Col, raw, user):
     text = str(raw).strip()
     found = None
     if target.natural == "id_number":
-        found = qs.filter(id_number_hash=lookup_hash(text.upper(), purpose="id_number")).first()
+        found = qs.filter(
+            id_number_hash__in=lookup_hashes(text.upper(), purpose=ID_PURPOSE)
+        ).first()
     elif target.natural:
         found = qs.filter(**{target.natural: text}).first()
     if found is None and text.isdigit():
@@ -166,7 +175,7 @@ def _fill(ledger: Ledger, obj) -> None:
     if ledger.parent and getattr(obj, "grid_id", None) is None:
         obj.grid = getattr(obj, ledger.parent).grid
     if hasattr(obj, "id_number_hash"):
-        obj.id_number_hash = lookup_hash(obj.id_number, purpose="id_number")
+        obj.id_number_hash = lookup_hash(obj.id_number, purpose=ID_PURPOSE)
 
 
 def _check_scope(user, obj) -> None:

@@ -140,18 +140,18 @@ class ResidentRows(Rows):
             if not values.get("phone"):
                 return None
             try:
-                digest = services.phone_hash(normalize_mobile(values["phone"]))
+                digests = services.phone_hashes(normalize_mobile(values["phone"]))
             except ValidationError as exc:
                 raise ValidationError({"phone": exc.messages}) from None
-            rows = list(Resident.objects.restrict(self.user).filter(phone_hash=digest)[:2])
+            rows = list(Resident.objects.restrict(self.user).filter(phone_hash__in=digests)[:2])
             if len(rows) > 1:
                 raise ValidationError({"phone": [_("Several residents have this phone")]})
             return rows[0] if rows else None
         number = values.get("id_number", "")
-        digest = services.id_number_hash(number)
+        digests = services.id_number_hashes(number)
         found = (
             Resident.objects.select_related("grid")
-            .filter(id_number_hash=digest)
+            .filter(id_number_hash__in=digests)
             .order_by("pk")
             .first()
         )
@@ -230,8 +230,10 @@ class HouseRows(Rows):
             values["use"] = choice(HOUSE_USES, values["use"], "use")
         landlord = KEEP
         if values.get("landlord"):
-            digest = services.id_number_hash(values["landlord"])
-            landlord = Resident.objects.restrict(self.user).filter(id_number_hash=digest).first()
+            digests = services.id_number_hashes(values["landlord"])
+            landlord = (
+                Resident.objects.restrict(self.user).filter(id_number_hash__in=digests).first()
+            )
             if landlord is None:
                 raise ValidationError(
                     {"landlord": [_("No resident with this ID number in your scope")]}

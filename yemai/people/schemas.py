@@ -7,6 +7,8 @@ import datetime as dt
 
 from ninja import Schema
 
+from yemai.core.schemas import Message as CoreMessage
+
 
 class InGridOut(Schema):
     """The micro-grid of a row, by code and name (every ledger row belongs to one)."""
@@ -251,5 +253,5 @@ class ImportReportOut(Schema):
     errors: list[RowErrorOut]
 
 
-class Message(Schema):
-    detail: str
+# The API's shared error answer (one schema of that name in the OpenAPI document).
+Message = CoreMessage

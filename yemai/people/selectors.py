@@ -15,7 +15,7 @@ from yemai.core.validators import normalize_mobile
 from yemai.grids.models import GridNode
 
 from .models import House, Household, Organisation, Resident, Tag
-from .services import id_number_hash, phone_hash
+from .services import id_number_hashes, phone_hashes
 
 _ID_LIKE = re.compile(r"^[0-9]{17}[0-9Xx]$")
 _DOCUMENT_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9\-]{6,30}$")
@@ -35,26 +35,27 @@ def _grid_filter(qs: QuerySet, grid, field: str = "grid") -> QuerySet:
     return qs.filter(**{f"{field}__path__startswith": grid.path})
 
 
-def search_hashes(term: str) -> tuple[str | None, str | None]:
-    """(id number hash, phone hash) a search term may stand for; None where it cannot."""
+def search_hashes(term: str) -> tuple[list[str], list[str]]:
+    """(id number hashes, phone hashes) a search term may stand for, under every lookup key;
+    empty where it cannot be one."""
     term = (term or "").strip()
-    id_hash = id_number_hash(term) if _ID_LIKE.match(term) or _DOCUMENT_LIKE.match(term) else None
+    id_hashes = id_number_hashes(term) if _ID_LIKE.match(term) or _DOCUMENT_LIKE.match(term) else []
     try:
-        ph = phone_hash(normalize_mobile(term))
+        phones = phone_hashes(normalize_mobile(term))
     except ValidationError:
-        ph = None
-    return id_hash, ph
+        phones = []
+    return id_hashes, phones
 
 
 def resident_search_q(term: str) -> Q:
     """Name contains the term, or the term is exactly the ID number or phone (by hash)."""
     term = (term or "").strip()
-    id_hash, ph = search_hashes(term)
+    id_hashes, phones = search_hashes(term)
     q = Q(name__icontains=term)
-    if id_hash:
-        q |= Q(id_number_hash=id_hash)
-    if ph:
-        q |= Q(phone_hash=ph)
+    if id_hashes:
+        q |= Q(id_number_hash__in=id_hashes)
+    if phones:
+        q |= Q(phone_hash__in=phones)
     return q
 
 

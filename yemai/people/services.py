@@ -20,7 +20,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yemai.core.audit import audit_record
-from yemai.core.crypto import lookup_hash
+from yemai.core.crypto import lookup_hash, lookup_hashes
+from yemai.core.security.lookups import register_lookup
 from yemai.core.validators import normalize_mobile, parse_id_number
 from yemai.grids.models import GridNode
 
@@ -58,12 +59,38 @@ PHONE_PURPOSE = "people.resident.phone"
 _DOCUMENT = re.compile(r"^[A-Z0-9][A-Z0-9\-]{3,29}$")
 
 
+def _id_normal(number: str) -> str:
+    return number.strip().upper()
+
+
 def id_number_hash(number: str) -> str:
-    return lookup_hash(number.strip().upper(), purpose=ID_PURPOSE)
+    """The hash a write stores (under the first lookup key)."""
+    return lookup_hash(_id_normal(number), purpose=ID_PURPOSE)
+
+
+def id_number_hashes(number: str) -> list[str]:
+    """The hashes a search looks for (under every lookup key, while one is rotated)."""
+    return lookup_hashes(_id_normal(number), purpose=ID_PURPOSE)
 
 
 def phone_hash(phone: str) -> str:
     return lookup_hash(phone, purpose=PHONE_PURPOSE)
+
+
+def phone_hashes(phone: str) -> list[str]:
+    return lookup_hashes(phone, purpose=PHONE_PURPOSE)
+
+
+register_lookup(
+    model="people.Resident",
+    hash_field="id_number_hash",
+    source_field="id_number",
+    purpose=ID_PURPOSE,
+    prepare=_id_normal,
+)
+register_lookup(
+    model="people.Resident", hash_field="phone_hash", source_field="phone", purpose=PHONE_PURPOSE
+)
 
 
 # --- tags -----------------------------------------------------------------------------------
@@ -157,7 +184,7 @@ def _resident_apply(
 
 def _resident_check_duplicate(resident: Resident) -> None:
     # Checked across the whole registry, not the user's scope: one person, one row.
-    others = Resident.objects.filter(id_number_hash=resident.id_number_hash)
+    others = Resident.objects.filter(id_number_hash__in=id_number_hashes(resident.id_number))
     if resident.pk:
         others = others.exclude(pk=resident.pk)
     if others.exists():

@@ -17,11 +17,11 @@ from . import selectors, services
 from .importers import camera_import
 from .schemas import (
     AlarmOut,
+    CameraImportOut,
     CameraIn,
     CameraMapOut,
     CameraOut,
     CameraPatch,
-    ImportOut,
     WorkerOut,
     ZoneIn,
     ZoneOut,
@@ -143,7 +143,9 @@ def camera_create(request, payload: CameraIn):
 
 
 @router.post(
-    "/cameras/import", response={200: ImportOut, 400: ImportOut | Message}, summary="Import cameras"
+    "/cameras/import",
+    response={200: CameraImportOut, 400: CameraImportOut | Message},
+    summary="Import cameras",
 )
 def camera_import_file(request, file: File[UploadedFile]):
     """xlsx or CSV. All rows or none: with any bad row nothing is stored, and the answer (400)
@@ -245,12 +247,12 @@ def alarm_list(request, state: str = "", camera: int | None = None):
     ]
 
 
-class ReviewIn(Schema):
+class AlarmReviewIn(Schema):
     approve: bool
 
 
 @router.post("/alarms/{alarm_id}/review", response=AlarmOut, summary="Approve or reject")
-def alarm_review(request, alarm_id: int, payload: ReviewIn):
+def alarm_review(request, alarm_id: int, payload: AlarmReviewIn):
     """人工审核: approved, the worker raises the case; rejected, none is raised."""
     alarm = selectors.alarm_get(user=request.user, pk=alarm_id)
     return alarm_out(services.alarm_review(user=request.user, alarm=alarm, approve=payload.approve))

@@ -107,7 +107,7 @@ class AlarmOut(Schema):
     last_url: str
 
 
-class ImportOut(Schema):
+class CameraImportOut(Schema):
     created: int
     updated: int
     errors: list[str]

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from yemai.cases import map as case_map
 from yemai.cases import selectors as case_selectors
 from yemai.cases.choices import Action, Source, State
+from yemai.core.security.forms import SignInForm
 
 from . import selectors
 
@@ -80,6 +81,7 @@ def role_home_url(user) -> str:
 
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
+    authentication_form = SignInForm  # says plainly when a sign-in is locked, as the admin does
     redirect_authenticated_user = True
 
     def get_default_redirect_url(self):

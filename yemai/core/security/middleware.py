@@ -1,10 +1,12 @@
 """Security middleware: headers (CSP), rate limits, idle logout, and the sign-in gate.
 
-Order in ``settings.MIDDLEWARE``: after authentication, so ``request.user`` is known.
+Order in ``settings.MIDDLEWARE``: after authentication, so ``request.user`` is known; the
+session cookie guard alone comes before the session middleware.
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 from django.conf import settings
@@ -23,6 +25,25 @@ TILE_HOSTS = {
     "tianditu": "https://*.tianditu.gov.cn",
     "amap": "https://*.is.autonavi.com",
 }
+
+
+# What Django's session keys are made of (sessions.backends.base.VALID_KEY_CHARS).
+_SESSION_KEY = re.compile(r"[a-z0-9]{8,64}")
+
+
+class SessionCookieGuardMiddleware:
+    """Forget a session cookie that cannot be a session key before the session store looks it
+    up: a NUL byte in it made PostgreSQL refuse the query and the request fail with a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        name = settings.SESSION_COOKIE_NAME
+        value = request.COOKIES.get(name)
+        if value is not None and not _SESSION_KEY.fullmatch(value):
+            del request.COOKIES[name]
+        return self.get_response(request)
 
 
 def content_security_policy() -> str:

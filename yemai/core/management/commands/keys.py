@@ -1,4 +1,5 @@
-"""``yemai keys generate | rotate [--batch 500] | status``."""
+"""``yemai keys generate | rotate [--batch 500] | status | rotate-lookup [--batch 500] |
+lookup-status``."""
 
 import sys
 
@@ -7,6 +8,7 @@ from tqdm import tqdm
 
 from yemai.core import crypto
 from yemai.core.keys import key_status, keys_generate_lines, keys_rotate
+from yemai.core.security.lookups import lookup_rotate, lookup_status
 
 
 class Command(BaseCommand):
@@ -28,9 +30,20 @@ class Command(BaseCommand):
             "--batch", type=int, default=500, help="rows per transaction (default 500)"
         )
         sub.add_parser("status", help="count values per key id for every encrypted column")
+        rotate_lookup = sub.add_parser(
+            "rotate-lookup",
+            help="recompute every search hash under the first key of YEMAI_LOOKUP_KEYS",
+        )
+        rotate_lookup.add_argument(
+            "--batch", type=int, default=500, help="rows per transaction (default 500)"
+        )
+        sub.add_parser(
+            "lookup-status",
+            help="count search hashes under the first lookup key, an older one, or none",
+        )
 
     def handle(self, *args, action, **options):
-        getattr(self, f"_{action}")(**options)
+        getattr(self, f"_{action.replace('-', '_')}")(**options)
 
     def _generate(self, **options):
         self.stdout.write(keys_generate_lines())
@@ -87,3 +100,51 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"every value is under {current}.")
+
+    def _rotate_lookup(self, batch, verbosity=1, **options):
+        if batch < 1:
+            raise CommandError("--batch must be at least 1")
+        bar = tqdm(desc="re-hashing", unit=" rows", disable=verbosity < 1, file=sys.stderr)
+
+        def progress(done, total):
+            if total is not None:
+                bar.reset(total=total)
+            bar.update(done)
+
+        try:
+            result = lookup_rotate(batch=batch, progress=progress)
+        except crypto.DecryptionError as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            bar.close()
+        for label in sorted(set(result.rotated) | set(result.current)):
+            self.stdout.write(
+                f"  {label}: {result.rotated[label]:,} re-hashed, "
+                f"{result.current[label]:,} already current"
+            )
+        self.stdout.write(f"{result.total:,} search hashes moved onto the first lookup key.")
+        if sum(result.changed.values()):
+            self.stdout.write(
+                f"{sum(result.changed.values()):,} rows changed while running (they were "
+                "written under the first key): run `yemai keys lookup-status` to confirm."
+            )
+        else:
+            self.stdout.write(
+                "Every search hash is under the first key: drop the old keys from "
+                "YEMAI_LOOKUP_KEYS and restart."
+            )
+
+    def _lookup_status(self, **options):
+        keys = len(crypto.lookup_keys())
+        self.stdout.write(f"lookup keys listed: {keys}")
+        behind = 0
+        for label, counts in lookup_status().items():
+            behind += counts["old"] + counts["unknown"]
+            parts = [f"{name}={n:,}" for name, n in sorted(counts.items())]
+            self.stdout.write(f"  {label}: {', '.join(parts) or 'no rows'}")
+        if behind:
+            self.stdout.write(
+                f"{behind:,} hashes are not under the first key: run `yemai keys rotate-lookup`."
+            )
+        else:
+            self.stdout.write("every search hash is under the first key.")
