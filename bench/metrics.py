@@ -1,7 +1,7 @@
 """Benchmark: every metric of the closed loop for a town over 1,000,000 cases, on PostgreSQL.
 
     .venv/bin/python bench/metrics.py [--cases 1000000] [--fresh] [--repeat 3]
-        [--database postgres://postgres@127.0.0.1:5432/yemai_bench_metrics]
+        [--database postgres://postgres@127.0.0.1:5432/yemai_bench_metrics] [--explain GROUP]
 
 Builds (once; ``--fresh`` rebuilds) a town of 45 villages and 172 micro-grids with one
 member each, and ``--cases`` cases spread over 2025 with the mix of sources and states of a
@@ -14,6 +14,9 @@ best of ``--repeat`` runs of each, and their sum.
 Beside each grouping it times one bare pass over the same cases (``COUNT(*)`` and a sum of
 handling times, no grouping): the floor any figure over a million rows pays, so that a loaded
 machine shows as a ratio rather than as a slower result.
+
+``--explain grid`` (or member, department, category, total) prints instead the EXPLAIN ANALYZE
+of each query ``case_metrics`` runs for that grouping: where the time goes.
 
 Target (issue 3): all metrics for a town in under 2 s on PostgreSQL: every grouping (each gives
 every metric, broken down one way) under 2 s; the script exits 1 when one is over.
@@ -268,12 +271,49 @@ def bench(repeat: int) -> tuple[dict[str, float], dict[str, float]]:
     return times, floors
 
 
+def explain(group_by: str) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of every query ``case_metrics`` runs for one grouping: the plan
+    nodes with their times, so a regression shows where it is."""
+    from django.db import connection
+
+    from yemai.accounts.models import User
+    from yemai.cases.metrics import case_metrics
+
+    head = User.objects.select_related("scope").get(username="bench_head")
+    queries = []
+
+    def record(execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        result = execute(sql, params, many, context)
+        queries.append((time.perf_counter() - t0, sql, params))
+        return result
+
+    with connection.execute_wrapper(record):
+        case_metrics(user=head, group_by=group_by, start=YEAR_START, end=YEAR_END)
+    with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+        cursor.execute("SET work_mem = '64MB'")
+        for seconds, sql, params in queries:
+            first = " ".join(sql.split())[:90]
+            print(f"\n{seconds * 1000:7.0f} ms  {first}")
+            if seconds < 0.02 or not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                continue
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            for (line,) in cursor.fetchall():
+                if "actual" in line or "Sort Method" in line or "Rows Removed" in line:
+                    print("    " + line[:160])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--fresh", action="store_true", help="generate the cases again")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument(
+        "--explain", choices=["grid", "member", "department", "category", "total"],
+        help="print EXPLAIN ANALYZE of each query of this grouping instead of timing",
+    )  # fmt: skip
     args = parser.parse_args()
     setup_django(args.database)
     from django.db import connection
@@ -286,6 +326,9 @@ def main() -> int:
     if args.fresh or have != args.cases:
         print(f"generating {args.cases:,} cases (had {have:,}) …")
         generate(town, args.cases)
+    if args.explain:
+        explain(args.explain)
+        return 0
     print(f"metrics of {args.cases:,} cases, town head, year 2025, best of {args.repeat}:")
     times, floors = bench(args.repeat)
     worst = max(times, key=times.get)

@@ -4,12 +4,20 @@
 inside the user's scope, grouped by grid node, member (the assignee), department, category or
 not at all, in the state they are in when the metrics are computed (``now``). Every count is a
 conditional aggregate (``COUNT(*) FILTER (WHERE …)``) over one scan of the cases table; the
-ratings take a second query and the 90th percentile a third (on SQLite a window query: it has
-no ``percentile_cont``). The scope is a list of grid ids, not a join with the grid table by
-path (the planner then estimates the rows from the cases' own statistics), and grouping by grid
-node groups by the case's micro-grid in SQL and adds the rows up per child of the node in Python
-(a few hundred rows), so no expression is evaluated per case for it. The same query code runs on SQLite and PostgreSQL; the two
-percentile methods give the same number (tests/cases/test_metrics.py checks it).
+ratings take a second query and the 90th percentile a third. The scope is a list of grid ids,
+not a join with the grid table by path (the planner then estimates the rows from the cases' own
+statistics), and grouping by grid node groups by the case's micro-grid in SQL and adds the rows
+up per child of the node in Python (a few hundred rows), so no expression is evaluated per case
+for it.
+
+The percentile: SQLite has no ``percentile_cont`` and gets a window query
+(``percentile_by_window``). On PostgreSQL a grouped ``percentile_cont`` sorts the whole scan by
+group and then every group again; ``percentiles_by_threshold`` sorts only the top of each group
+(a threshold per group from a 2 % sample of the table's pages, the positions from the handled
+counts of the first query) and is exact whatever the sample. The three methods give the same
+number (tests/cases/test_metrics.py and test_metrics_percentile.py check it). On PostgreSQL the
+queries share one REPEATABLE READ snapshot when ``case_metrics`` opens the transaction, so the
+counts the percentile relies on are those of the cases it reads.
 """
 
 from __future__ import annotations
@@ -339,25 +347,133 @@ EMPTY = {
 }
 
 
-def _percentiles_by_grid_child(handled, seconds, grids: dict) -> dict:
-    """PostgreSQL: the 90th percentile per child of the node, the cases' grids mapped to the
-    children by a join with two arrays (no expression per case, no join with the grid table)."""
-    inner = handled.annotate(_x=seconds).order_by().values_list("grid_id", "_x")
+# The PostgreSQL percentile reads only the top of each group (see ``percentiles_by_threshold``).
+SAMPLE_PERCENT = 2  # TABLESAMPLE SYSTEM: the share of the table's pages read for the thresholds
+SAMPLE_QUANTILE = 0.8  # each group's threshold: this quantile of its sampled values …
+SAMPLE_MIN = 30  # … when at least this many were sampled (else the group is read whole)
+NO_GROUP = -1  # stands for the NULL key (nobody, no department, the node itself) in the joins
+
+
+def percentiles_by_threshold(
+    queryset, key, value, counts: dict, fraction: float = P90, grids=None
+) -> dict:
+    """PostgreSQL: the exact ``percentile_cont`` per group, sorting only the top of each group.
+
+    ``counts``: group → number of values (the handled count of ``_counts``), so the 0-based
+    positions ``⌊p·(n−1)⌋`` and the next one are known before the values are read. A sample of
+    about ``SAMPLE_PERCENT`` % of the table's pages gives each group a threshold below its 90th
+    percentile (the sample's ``SAMPLE_QUANTILE``); one scan, parallel, keeps the values at or
+    above the threshold (a third or less), ranks them per group, and the rank of a kept value in
+    the whole group is its rank among the kept ones plus ``n − kept``. A group whose threshold
+    proves too high (fewer than ``n − ⌊p·(n−1)⌋`` values kept: the sample was unlucky) is
+    computed again whole. The sample only makes the scan cheaper: the result is exact, the
+    same arithmetic as ``percentile_cont`` (``first + proportion × (second − first)``).
+
+    ``grids`` (micro-grid id → child of the node): ``key`` is then the case's grid and the
+    groups are the children, mapped by a join with two arrays (no expression per case).
+    """
+    wanted = {g: n for g, n in counts.items() if n}
+    if not wanted:
+        return {}
+    inner = queryset.annotate(_g=key, _x=value).order_by().values_list("_g", "_x")
     sql, params = inner.query.sql_with_params()
+    code = {g: NO_GROUP if g is None else g for g in wanted}  # group → its number in SQL
+    if grids is None:
+        mapping = {c: c for c in code.values()}  # the case's key is the group
+    else:
+        mapping = {grid: code[child] for grid, child in grids.items() if child in code}
+    thresholds = _sample_thresholds(sql, params, mapping)
+    result, retry = _percentiles_above(sql, params, mapping, code, wanted, thresholds, fraction)
+    if retry:  # a threshold above the percentile: read those groups whole
+        only = {k: c for k, c in mapping.items() if c in retry}
+        again, _ = _percentiles_above(sql, params, only, code, wanted, {}, fraction)
+        result.update(again)
+    return result
+
+
+def _sample_thresholds(sql: str, params, mapping: dict) -> dict:
+    """Group number → the ``SAMPLE_QUANTILE`` of its values in a sample of the table's pages."""
+    table = 'FROM "cases_case"'
+    if table not in sql or not SAMPLE_PERCENT:
+        return {}
+    sample = sql.replace(
+        table, f"{table} TABLESAMPLE SYSTEM ({float(SAMPLE_PERCENT)}) REPEATABLE (0)", 1
+    )
     query = f"""
-        SELECT m.child, PERCENTILE_CONT(%s) WITHIN GROUP (ORDER BY t._x)
-        FROM ({sql}) AS t
-        JOIN UNNEST(%s::bigint[], %s::bigint[]) AS m(grid_id, child) ON m.grid_id = t.grid_id
-        GROUP BY m.child
+        SELECT m.code, PERCENTILE_DISC(%s) WITHIN GROUP (ORDER BY t._x)
+        FROM ({sample}) AS t
+        JOIN UNNEST(%s::bigint[], %s::bigint[]) AS m(k, code)
+            ON m.k = COALESCE(t._g, {NO_GROUP})
+        WHERE t._x IS NOT NULL
+        GROUP BY m.code
+        HAVING COUNT(*) >= %s
     """  # noqa: S608 — the inner SQL is Django's, its values are parameters
-    ids = list(grids)
+    keys = list(mapping)
     with connection.cursor() as cursor:
-        cursor.execute(query, [P90, *params, ids, [grids[i] for i in ids]])
+        cursor.execute(
+            query, [SAMPLE_QUANTILE, *params, keys, [mapping[k] for k in keys], SAMPLE_MIN]
+        )
         return dict(cursor.fetchall())
 
 
+def _percentiles_above(sql, params, mapping, code, wanted, thresholds, fraction):
+    """One scan: per group, the values at positions ⌊p·(n−1)⌋ and the next among those at or
+    above the group's threshold, interpolated; and the groups whose threshold was too high."""
+    groups = list(wanted)
+    positions = [fraction * (wanted[g] - 1) for g in groups]  # as percentile_cont: a double
+    keys = list(mapping)
+    mapped = [keys, [mapping[k] for k in keys], [thresholds.get(mapping[k]) for k in keys]]
+    if len(keys) == 1:  # one group (the total): constants, not a function called per case
+        source = "(VALUES (%s::bigint, %s::bigint, %s::double precision))"
+        mapped = [column[0] for column in mapped]
+    else:
+        source = "UNNEST(%s::bigint[], %s::bigint[], %s::double precision[])"
+    query = f"""
+        WITH kept AS (
+            SELECT m.code, t._x AS x
+            FROM ({sql}) AS t
+            JOIN {source} AS m(k, code, low) ON m.k = COALESCE(t._g, {NO_GROUP})
+            WHERE t._x IS NOT NULL AND (m.low IS NULL OR t._x >= m.low)
+        ), sorted AS (
+            SELECT code, ARRAY_AGG(x ORDER BY x) AS xs FROM kept GROUP BY code
+        )
+        SELECT w.code, w.pos, w.n - CARDINALITY(s.xs) AS below,
+               s.xs[w.first - (w.n - CARDINALITY(s.xs)) + 1] AS lo,
+               s.xs[w.first - (w.n - CARDINALITY(s.xs)) + 2] AS hi
+        FROM sorted AS s
+        JOIN UNNEST(%s::bigint[], %s::bigint[], %s::double precision[], %s::bigint[])
+            AS w(code, n, pos, first) ON w.code = s.code
+    """  # noqa: S608 — the inner SQL is Django's, its values are parameters
+    args = [
+        *params,
+        *mapped,
+        [code[g] for g in groups],
+        [wanted[g] for g in groups],
+        positions,
+        [int(p // 1) for p in positions],
+    ]
+    back = {c: g for g, c in code.items()}
+    result, retry = {}, set()
+    with connection.cursor() as cursor:
+        cursor.execute(query, args)
+        for c, pos, below, lo, hi in cursor.fetchall():
+            first = int(pos // 1)
+            if lo is None or below > first:
+                retry.add(c)
+                continue
+            # percentile_cont: the value at ⌊pos⌋, or the interpolation with the next one.
+            result[back[c]] = lo if hi is None or pos == first else lo + (pos - first) * (hi - lo)
+    return result, retry
+
+
+def _handled(counts: dict) -> dict:
+    """Group → its number of handled cases: the values the percentile is taken over."""
+    return {g: row["handled"] for g, row in counts.items()}
+
+
 def _figures(cases, group_by, grids, now, postgres):
-    """Counts, rating figures and the 90th percentile per group key: three queries."""
+    """Counts, rating figures and the 90th percentile per group key: three queries (on
+    PostgreSQL a fourth, small: the sample that sets the percentile's thresholds)."""
     key = _key(group_by)
     counts = _counts(cases, key, now)
     # Each rating counts (a case rated twice, twice): join the ratings to the scoped cases.
@@ -378,7 +494,9 @@ def _figures(cases, group_by, grids, now, postgres):
     if group_by == "grid":
         counts, ratings = _rollup(counts, grids), _rollup(ratings, grids)
         if postgres:
-            p90 = _percentiles_by_grid_child(handled, seconds, grids)
+            p90 = percentiles_by_threshold(
+                handled, F("grid_id"), seconds, _handled(counts), grids=grids
+            )
         else:
             child = DbCase(
                 *[When(grid_id=g, then=Value(c)) for g, c in grids.items() if c is not None],
@@ -387,13 +505,7 @@ def _figures(cases, group_by, grids, now, postgres):
             )
             p90 = percentile_by_window(handled, child, seconds)
     elif postgres:
-        p90 = dict(
-            handled.annotate(_g=key)
-            .order_by()
-            .values("_g")
-            .annotate(p=Percentile(seconds, P90))
-            .values_list("_g", "p")
-        )
+        p90 = percentiles_by_threshold(handled, key, seconds, _handled(counts))
     else:
         p90 = percentile_by_window(handled, key, seconds)
     for row in ratings.values():
@@ -431,10 +543,13 @@ def case_metrics(
     postgres = connection.vendor == "postgresql"
 
     if postgres:
-        # One sort of every handling time per query (the percentile): give it the memory to
-        # sort in RAM rather than on disk, for this transaction only; and no JIT, whose
-        # compile time these three queries do not win back.
+        # The percentile sorts the top of each group: give it the memory to sort in RAM rather
+        # than on disk, for this transaction only; and no JIT, whose compile time these
+        # queries do not win back.
+        outermost = not connection.in_atomic_block
         with transaction.atomic(), connection.cursor() as cursor:
+            if outermost:  # one snapshot for the three queries (the percentile uses the counts)
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute(
                 "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)",
                 [getattr(settings, "CASE_METRICS_WORK_MEM", "64MB")],
