@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -33,11 +34,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, log, *, wait_s: float = 90) -> subprocess.Popen:
-    """``yemai serve`` on 127.0.0.1:``port`` with ``env``; returns once it accepts."""
+def start_server(
+    env: dict, port: int, log, *, wait_s: float = 90, workers: int = 1
+) -> subprocess.Popen:
+    """``yemai serve`` on 127.0.0.1:``port`` with ``env`` and ``workers`` processes; returns
+    once it accepts."""
     code = "import sys; from yemai.cli import main; sys.exit(main())"
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + wait_s
@@ -51,3 +56,27 @@ def start_server(env: dict, port: int, log, *, wait_s: float = 90) -> subprocess
             time.sleep(0.2)
     proc.terminate()
     raise RuntimeError(f"the server did not start in {wait_s:.0f} s")
+
+
+def server_cpu_seconds(proc: subprocess.Popen) -> float | None:
+    """CPU time (user + system) used so far by the server and its worker processes, from
+    /proc (Linux); None elsewhere. Beside wall-clock rates on a busy machine, CPU per request
+    says what a request costs whatever else the machine is doing."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    pids = {proc.pid}
+    total = 0.0
+    try:
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == proc.pid:  # ppid
+                    pids.add(int(entry.name))
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    except OSError:
+        return None
+    return total

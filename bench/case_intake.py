@@ -40,7 +40,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._server import free_port, prepare_database, start_server  # noqa: E402
+from bench._server import (  # noqa: E402
+    free_port,
+    prepare_database,
+    server_cpu_seconds,
+    start_server,
+)
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/yemai_bench_intake"
 WARMUP = 40
@@ -241,7 +246,7 @@ def run_one(kind: str, args) -> bool:
 
     port = free_port()
     log = open(Path(tmp) / "server.log", "wb")  # noqa: SIM115
-    server = start_server(env, port, log)
+    server = start_server(env, port, log, workers=args.workers)
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         before = table_counts()
@@ -266,22 +271,31 @@ def run_one(kind: str, args) -> bool:
         connection.close()
         rows = ", ".join(f"{t} {n}" for t, n in setup["tables"].items())
         name = "SQLite (WAL, embedded)" if kind == "sqlite" else "PostgreSQL"
-        print(f"{name}: {args.threads} client threads, {args.count} requests per endpoint")
+        print(
+            f"{name}: {args.workers} server process(es), {args.threads} client threads, "
+            f"{args.count} requests per endpoint"
+        )
         print(f"  rows per case: {rows}")
-        rates = {}
+        rates, cpu = {}, {}
         for label, path in (
             ("no-op POST", "/bench/noop"),
             ("plain SQL writes", "/bench/plain"),
             ("Yemai intake", "/api/cases"),
         ):
+            cpu_before = server_cpu_seconds(server)
             rate, done, statuses, samples = load(
                 port, path, token, boxes, args.count, args.threads, args.seconds
             )
+            cpu_after = server_cpu_seconds(server)
             rates[path] = rate
+            if cpu_before is not None and cpu_after is not None and done:
+                cpu[path] = (cpu_after - cpu_before) / done * 1000
             bad = {s: n for s, n in statuses.items() if not 200 <= s < 300}
             extra = f"   (failed: {bad})" if bad else ""
+            per = f"   {cpu[path]:5.1f} ms server CPU each" if path in cpu else ""
             print(
-                f"  {label:<17} {rate:8.0f} /s   ({done} in {done / rate if rate else 0:.1f} s){extra}"
+                f"  {label:<17} {rate:8.0f} /s   ({done} in {done / rate if rate else 0:.1f} s)"
+                f"{per}{extra}"
             )
             for status, answer in samples.items():
                 print(f"      {status}: {answer}")
@@ -294,6 +308,15 @@ def run_one(kind: str, args) -> bool:
         log.close()
     yemai, plain, noop = rates["/api/cases"], rates["/bench/plain"], rates["/bench/noop"]
     ratio = yemai / plain if plain else 0.0
+    if len(cpu) == 3:
+        own, writes = (
+            cpu["/api/cases"] - cpu["/bench/noop"],
+            cpu["/bench/plain"] - cpu["/bench/noop"],
+        )
+        print(
+            f"  server CPU above the no-op: Yemai {own:.1f} ms, plain SQL {writes:.1f} ms"
+            f" ({own / writes if writes > 0 else 0:.1f} ×)"
+        )
     ok = ratio >= TARGET_RATIO and (kind != "sqlite" or yemai >= TARGET_RATE)
     print(
         f"  Yemai = {ratio:.2f} × plain SQL, {yemai / noop if noop else 0:.2f} × no-op"
@@ -309,6 +332,9 @@ def main() -> int:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--count", type=int, default=1000, help="requests per endpoint")
     parser.add_argument("--threads", type=int, default=8, help="client threads")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="server processes (yemai serve --workers)"
+    )
     parser.add_argument("--seconds", type=float, default=60.0, help="time limit per endpoint")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--one", choices=["sqlite", "postgres"], help=argparse.SUPPRESS)
@@ -320,6 +346,7 @@ def main() -> int:
     for kind in kinds:
         cmd = [sys.executable, __file__, "--one", kind, "--count", str(args.count),
                "--threads", str(args.threads), "--seconds", str(args.seconds),
+               "--workers", str(args.workers),
                "--postgres", args.postgres]  # fmt: skip
         ok = subprocess.run(cmd, check=False).returncode == 0 and ok
         sys.stdout.flush()

@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import secrets
 import threading
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.http import JsonResponse
 from django.urls import path
@@ -23,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from yemai.accounts.tokens import token_user
 from yemai.urls import urlpatterns as product_urlpatterns
 
+TEMPLATES_FILE = Path(settings.DATA_DIR) / "bench-templates.json"
 # table → list of template row ids (one entry per row the product writes per case)
 _templates: dict[str, list[int]] = {}
 _columns: dict[str, list[str]] = {}
@@ -76,16 +79,21 @@ def setup(request):
     if _user(request) is None:
         return JsonResponse({"detail": "unauthorized"}, status=401)
     data = _body(request) or {}
-    with _lock:
-        _templates.clear()
-        _templates.update({t: [int(i) for i in ids] for t, ids in data["templates"].items()})
-        with connection.cursor() as cursor:
-            for table in _templates:
-                cols = [
-                    c.name for c in connection.introspection.get_table_description(cursor, table)
-                ]
-                _columns[table] = [c for c in cols if c != "id"]
+    templates = {t: [int(i) for i in ids] for t, ids in data["templates"].items()}
+    # Every server process (yemai serve --workers) reads them from this file on first use.
+    TEMPLATES_FILE.write_text(json.dumps(templates))
+    _load_templates()
     return JsonResponse({"tables": {t: len(ids) for t, ids in _templates.items()}})
+
+
+def _load_templates() -> None:
+    templates = json.loads(TEMPLATES_FILE.read_text())
+    with _lock, connection.cursor() as cursor:
+        for table in templates:
+            cols = [c.name for c in connection.introspection.get_table_description(cursor, table)]
+            _columns[table] = [c for c in cols if c != "id"]
+        _templates.clear()
+        _templates.update(templates)  # last: a thread that sees templates finds their columns
 
 
 def _copy(cursor, table: str, template_id: int, values: dict) -> int:
@@ -105,6 +113,8 @@ def _copy(cursor, table: str, template_id: int, values: dict) -> int:
 def plain(request):
     if _user(request) is None:
         return JsonResponse({"detail": "unauthorized"}, status=401)
+    if not _templates:
+        _load_templates()
     data = _body(request)
     if not isinstance(data, dict):
         return JsonResponse({"detail": "invalid"}, status=400)

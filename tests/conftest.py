@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import build_town
+from yemai.core import refcache
 
 # The data migrations that seed reference rows (the tag list, the case taxonomy, the activity
 # types): the rows a freshly migrated database has before anyone uses it.
@@ -48,6 +49,8 @@ def _reference_data(request, django_db_blocker):
     request.getfixturevalue("django_db_setup")
     with django_db_blocker.unblock():
         reference_data_reseed()
+    # Each test starts from its own rows: nothing cached from a rolled-back or flushed test.
+    refcache.clear_all()
     yield
 
 

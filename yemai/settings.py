@@ -77,8 +77,11 @@ def database_from_url(url: str) -> dict:
             path = path[1:]  # sqlite:///relative.db
         name = path or str(DATA_DIR / "yemai.sqlite3")
         return {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's backend; one process's write transactions take turns in Python.
+            "ENGINE": "yemai.core.sqlite",
             "NAME": name,
+            # One connection per server thread, kept (opening one costs more than a query).
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 # WAL lets the page server read while the task runner writes.
                 "init_command": (
@@ -257,6 +260,20 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("YEMAI_SECURE_COOKIES", not (DEMO or DEBUG))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+
+# --- Web server (`yemai serve`) ----------------------------------------------------------
+# Server processes sharing the port (POSIX; Python runs one thread at a time per process, so one
+# per core answers the most), and threads in each.
+WEB_WORKERS = env_int("YEMAI_WEB_WORKERS", 1, minimum=1)
+WEB_THREADS = env_int("YEMAI_WEB_THREADS", 8, minimum=1)
+# How often (seconds) a server process lets another thread run. A thread holding the database's
+# write turn waits for its next go after every SQLite call: Python's default (0.005) made each
+# write wait up to 5 ms that many times; 0.0005 hands it back sooner.
+WEB_SWITCH_INTERVAL = env_float("YEMAI_WEB_SWITCH_INTERVAL", 0.0005)
+
+# Reference data (categories, holiday calendar, notice channels, grids, duty rosters) is kept in
+# each process; an edit reaches every other web process within this many seconds (0: no cache).
+REFERENCE_CACHE_SECONDS = env_float("YEMAI_REFERENCE_CACHE_SECONDS", 30.0)
 
 # --- Grids ------------------------------------------------------------------------------
 # How far (metres) a child boundary may stick out of its parent, or siblings overlap, before

@@ -18,6 +18,7 @@ from django.utils import timezone
 from yemai.cases.choices import Action, Source, State
 from yemai.cases.metrics import Percentile, SecondsBetween, case_metrics, percentile_by_window
 from yemai.cases.models import Case, Category, Rating
+from yemai.cases.rating import rating_save, rating_totals_rebuild
 from yemai.cases.services import case_report
 from yemai.cases.workflow import case_transition, reporter, system
 
@@ -50,7 +51,7 @@ def step(case, action, who, when, **kw):
 
 
 def rate(case, score, when, by_phone=False):
-    Rating.objects.create(case=case, score=score, fixed="yes", by_phone=by_phone, at=when)
+    rating_save(Rating(case=case, score=score, fixed="yes", by_phone=by_phone, at=when))
 
 
 @pytest.fixture
@@ -339,3 +340,29 @@ def test_the_command_prints_the_metrics_per_village(loop, capsys):
     call_command("cases", "metrics", "--by", "total", "--json", "--start", "2026-03-01",
                  "--end", "2026-04-01")  # fmt: skip
     assert '"reported": 9' in capsys.readouterr().out
+
+
+def test_each_case_carries_the_totals_of_its_ratings(loop):
+    """The metrics read satisfaction from the totals on each case: they must equal the ratings
+    (the loop's cases are rated through rating_save; a rebuild from the rows changes nothing)."""
+    from django.db.models import Count, Q, Sum
+
+    def totals():
+        return {
+            c["pk"]: (c["ratings_count"], c["ratings_score_sum"], c["ratings_satisfied"])
+            for c in Case.objects.values(
+                "pk", "ratings_count", "ratings_score_sum", "ratings_satisfied"
+            )
+        }
+
+    kept = totals()
+    counted = {
+        row["case"]: (row["n"], row["s"], row["ok"])
+        for row in Rating.objects.values("case").annotate(
+            n=Count("id"), s=Sum("score"), ok=Count("id", filter=Q(score__gte=4))
+        )
+    }
+    assert counted and {pk: t for pk, t in kept.items() if t != (0, 0, 0)} == counted
+    Case.objects.update(ratings_count=0, ratings_score_sum=0, ratings_satisfied=0)
+    rating_totals_rebuild()
+    assert totals() == kept

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -68,3 +69,69 @@ def wait_for_login_page(server: subprocess.Popen, port: int) -> tuple[int, str]:
         except OSError:
             time.sleep(0.5)
     return 0, ""
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def wait_until(check, seconds: float = 20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    return check()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+def test_workers_share_the_port_and_one_that_dies_is_replaced(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YEMAI_", "DJANGO_"))}
+    env.update(
+        YEMAI_DEMO="1",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'yemai.sqlite3'}",
+        YEMAI_DATA_DIR=str(tmp_path / "var"),
+        DJANGO_SETTINGS_MODULE="yemai.settings",
+    )
+    command = [sys.executable, "-m", "yemai.cli", "serve", "--port", str(port), "--workers", "2"]
+    with open(tmp_path / "serve.log", "w") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            status, _ = wait_for_login_page(server, port)
+            assert status == 200, (tmp_path / "serve.log").read_text()
+            workers = wait_until(
+                lambda: len(children_of(server.pid)) == 2 and children_of(server.pid)
+            )
+            assert len(workers) == 2
+            assert "(2 processes)" in (tmp_path / "serve.log").read_text()
+            # Either process answers alone: stop one, the other still serves the port.
+            stopped, other = sorted(workers)
+            os.kill(stopped, signal.SIGSTOP)
+            try:
+                assert get(f"http://127.0.0.1:{port}/admin/login/")[0] == 200
+            finally:
+                os.kill(stopped, signal.SIGCONT)
+            # A process that dies is started again.
+            os.kill(other, signal.SIGKILL)
+            replaced = wait_until(
+                lambda: len(children_of(server.pid) - {other}) == 2 and children_of(server.pid)
+            )
+            assert replaced and other not in replaced and stopped in replaced
+            assert get(f"http://127.0.0.1:{port}/admin/login/")[0] == 200
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        # Stopping the server stops every process it started.
+        assert wait_until(lambda: not any(Path(f"/proc/{p}").exists() for p in replaced), 15)

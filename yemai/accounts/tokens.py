@@ -58,13 +58,15 @@ def token_user(raw: str | None, *, now=None) -> User | None:
     """The active user a token stands for, or None (unknown, revoked, inactive user)."""
     if not raw or len(raw) > 200:
         return None
-    token = (
+    # The hash is unique: no ordering to compile and sort (this runs on every API request).
+    found = list(
         ApiToken.objects.select_related("user", "user__scope")
         .filter(token_hash=token_hash(raw), revoked__isnull=True, user__is_active=True)
-        .first()
+        .order_by()[:1]
     )
-    if token is None:
+    if not found:
         return None
+    token = found[0]
     now = now or timezone.now()
     if token.last_used is None or now - token.last_used > LAST_USED_EVERY:
         ApiToken.objects.filter(pk=token.pk).filter(

@@ -15,7 +15,19 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from yemai.core.refcache import ReferenceCache
+
 MAX_DAYS = 3660  # a clock that cannot finish in ten years is a configuration error
+
+
+def _holiday_table() -> dict[dt.date, bool]:
+    from .models import Holiday
+
+    return dict(Holiday.objects.values_list("date", "is_working_day"))
+
+
+# The holiday calendar (节假日与调休): every clock that starts reads it.
+_holidays = ReferenceCache("cases.holidays", _holiday_table, models=("cases.Holiday",))
 
 
 @lru_cache(maxsize=8)
@@ -38,9 +50,7 @@ class WorkCalendar:
 
     def __init__(self, exceptions: dict[dt.date, bool] | None = None, spec: str | None = None):
         if exceptions is None:
-            from .models import Holiday
-
-            exceptions = dict(Holiday.objects.values_list("date", "is_working_day"))
+            exceptions = _holidays.get()
         self.exceptions = exceptions
         self.periods = working_periods(spec or settings.CASE_WORKING_HOURS)
         self.tz = timezone.get_default_timezone()

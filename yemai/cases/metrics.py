@@ -3,8 +3,9 @@
 ``case_metrics`` counts the cases *reported* in a period (``start`` ≤ reported_at < ``end``)
 inside the user's scope, grouped by grid node, member (the assignee), department, category or
 not at all, in the state they are in when the metrics are computed (``now``). Every count is a
-conditional aggregate (``COUNT(*) FILTER (WHERE …)``) over one scan of the cases table; the
-ratings take a second query and the 90th percentile a third. The scope is a list of grid ids,
+conditional aggregate (``COUNT(*) FILTER (WHERE …)``) over one scan of the cases table, the
+ratings included (each case carries its ratings' totals, kept by ``rating.rating_save``); the
+90th percentile takes a second query. The scope is a list of grid ids,
 not a join with the grid table by path (the planner then estimates the rows from the cases' own
 statistics), and grouping by grid node groups by the case's micro-grid in SQL and adds the rows
 up per child of the node in Python (a few hundred rows), so no expression is evaluated per case
@@ -197,7 +198,14 @@ def _aggregates(*, now) -> dict:
         "handling_seconds_sum": Sum(seconds, filter=handled),
         "patrol_found": Count("id", filter=Q(source=Source.PATROL)),
         "from_residents": Count("id", filter=Q(source__in=RESIDENT_SOURCES)),
+        # The ratings' totals kept on each case (a case rated twice counts twice).
+        "rated": Sum("ratings_count"),
+        "score_sum": Sum("ratings_score_sum"),
+        "satisfied": Sum("ratings_satisfied"),
     }
+
+
+RATING_SUMS = ("rated", "score_sum", "satisfied")
 
 
 def _counts(cases, key, now) -> dict:
@@ -472,23 +480,16 @@ def _handled(counts: dict) -> dict:
 
 
 def _figures(cases, group_by, grids, now, postgres):
-    """Counts, rating figures and the 90th percentile per group key: three queries (on
-    PostgreSQL a fourth, small: the sample that sets the percentile's thresholds)."""
+    """Counts with the rating figures, and the 90th percentile, per group key: two queries (on
+    PostgreSQL a third, small: the sample that sets the percentile's thresholds)."""
     key = _key(group_by)
     counts = _counts(cases, key, now)
-    # Each rating counts (a case rated twice, twice): join the ratings to the scoped cases.
-    rating_rows = (
-        cases.filter(ratings__isnull=False)
-        .annotate(_g=key)
-        .order_by()
-        .values("_g")
-        .annotate(
-            rated=Count("ratings"),
-            score_sum=Sum("ratings__score"),
-            satisfied=Count("ratings", filter=Q(ratings__score__gte=4)),
-        )
-    )
-    ratings = {row.pop("_g"): row for row in rating_rows}
+    # The ratings come from the same scan: each case carries its ratings' totals.
+    ratings = {}
+    for group, row in counts.items():
+        sums = {name: row.pop(name) or 0 for name in RATING_SUMS}
+        if sums["rated"]:
+            ratings[group] = sums
     handled = cases.filter(handled_at__isnull=False)
     seconds = SecondsBetween(F("handled_at"), F("reported_at"))
     if group_by == "grid":

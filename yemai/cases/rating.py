@@ -17,6 +17,8 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -210,10 +212,44 @@ def _submit(token_case: Case, target_for, given: tuple, *, now, proof: dict) -> 
     )
 
 
+SATISFIED_MIN = 4  # a score of 4 or 5 counts as satisfied (满意), docs/metrics.md
+
+
+def rating_save(rating: Rating) -> Rating:
+    """Check and store a rating, and add it to its case's totals in the same transaction."""
+    rating.full_clean()
+    with transaction.atomic():
+        rating.save()
+        Case.objects.filter(pk=rating.case_id).update(
+            ratings_count=F("ratings_count") + 1,
+            ratings_score_sum=F("ratings_score_sum") + rating.score,
+            ratings_satisfied=F("ratings_satisfied") + int(rating.score >= SATISFIED_MIN),
+        )
+    return rating
+
+
+def rating_totals_rebuild(*, case_ids=None) -> int:
+    """Count the cases' rating totals again from their ratings (after rows were loaded or
+    removed by hand); returns the number of cases updated."""
+    ratings = Rating.objects.filter(case=OuterRef("pk")).order_by().values("case")
+    if case_ids is None:  # the cases with a rating, and any whose totals say they have one
+        case_ids = Rating.objects.order_by().values("case")
+        cases = Case.objects.filter(Q(pk__in=case_ids) | Q(ratings_count__gt=0))
+    else:
+        cases = Case.objects.filter(pk__in=case_ids)
+    return cases.update(
+        ratings_count=Coalesce(Subquery(ratings.annotate(n=Count("id")).values("n")), 0),
+        ratings_score_sum=Coalesce(Subquery(ratings.annotate(n=Sum("score")).values("n")), 0),
+        ratings_satisfied=Coalesce(
+            Subquery(ratings.filter(score__gte=SATISFIED_MIN).annotate(n=Count("id")).values("n")),
+            0,
+        ),
+    )
+
+
 def _rate(target: Case, token_case: Case, *, score, fixed, comment, now, proof: dict) -> Rating:
     rating = Rating(case=target, score=score, fixed=fixed, comment=comment, at=now)
-    rating.full_clean()
-    rating.save()
+    rating_save(rating)
     workflow.case_transition(
         case=target,
         action=Action.RATE,
@@ -258,8 +294,7 @@ def follow_up_record(
         recorded_by=user,
         at=now,
     )
-    rating.full_clean()
-    rating.save()
+    rating_save(rating)
     outcome.event.data = {**outcome.event.data, "rating": rating.pk}
     outcome.event.save(update_fields=["data"])
     if fixed == Fixed.NO:

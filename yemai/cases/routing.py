@@ -7,12 +7,14 @@ Among members on duty: fewest open cases first, then the one who was given a cas
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from yemai.core.refcache import ReferenceCache
 from yemai.grids import locator
 from yemai.grids import selectors as grid_selectors
 from yemai.grids.models import GridNode
@@ -43,20 +45,48 @@ def town_for_point(lon: float | None, lat: float | None) -> GridNode:
     return towns[0]
 
 
+@dataclass(frozen=True)
+class _Roster:
+    """A micro-grid as routing sees it: the node, its work team's active members on duty
+    (team member id, user) in member order, and their duty shifts (排班) by member."""
+
+    grid: GridNode
+    members: list[tuple[int, object]]
+    shifts: dict[int, list[DutyShift]]
+
+
+def _roster_load(grid_id: int) -> _Roster:
+    members = grid_selectors.work_team_on_duty_users(grid_id=grid_id)
+    shifts: dict[int, list[DutyShift]] = {}
+    if members:
+        for shift in DutyShift.objects.filter(member_id__in=[m for m, _ in members]).only(
+            "member_id", "weekdays", "date"
+        ):
+            shifts.setdefault(shift.member_id, []).append(shift)
+    return _Roster(grid_selectors.grid_node_by_id(pk=grid_id), members, shifts)
+
+
+# Read by every intake, changed when the village edits a team, a roster or an account.
+_rosters = ReferenceCache(
+    "cases.rosters",
+    _roster_load,
+    models=(
+        "grids.GridNode",
+        "grids.Team",
+        "grids.TeamMember",
+        "accounts.User",
+        "cases.DutyShift",
+    ),
+)
+
+
 def _on_duty(grid: GridNode, day: dt.date) -> list:
     """The users of the micro-grid's work team who are on duty on ``day``, in member order."""
-    members = grid_selectors.work_team_on_duty_users(grid_id=grid.pk)
-    if not members:
-        return []
-    shifts: dict[int, list[DutyShift]] = {}
-    for shift in DutyShift.objects.filter(member_id__in=[m for m, _ in members]).only(
-        "member_id", "weekdays", "date"
-    ):
-        shifts.setdefault(shift.member_id, []).append(shift)
+    roster = _rosters.get(grid.pk)
     return [
-        user
-        for member_id, user in members
-        if member_id not in shifts or any(s.covers(day) for s in shifts[member_id])
+        copy.copy(user)  # the roster is shared by every request of the process
+        for member_id, user in roster.members
+        if member_id not in roster.shifts or any(s.covers(day) for s in roster.shifts[member_id])
     ]
 
 
@@ -96,5 +126,5 @@ def route(lon: float | None, lat: float | None, *, now=None) -> Route:
     hit = locator.locate(lon, lat) if lon is not None and lat is not None else None
     if hit is None:
         return Route(grid=town_for_point(lon, lat), assignee=None, located=False)
-    grid = grid_selectors.grid_node_by_id(pk=hit.grid_id)
+    grid = copy.copy(_rosters.get(hit.grid_id).grid)
     return Route(grid=grid, assignee=choose_assignee(grid, now=now), located=True)

@@ -6,6 +6,7 @@ changes); this module takes a problem in (上报), routes it and starts it on it
 
 from __future__ import annotations
 
+import copy
 import math
 import secrets
 
@@ -15,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yemai.core.refcache import ReferenceCache
 from yemai.core.validators import normalize_mobile
 from yemai.grids.coords import normalize_crs, to_wgs84
 
@@ -63,15 +65,26 @@ def point_check(lon, lat, crs: str = "wgs84") -> tuple[float, float]:
     return _check_point(lon, lat, crs)
 
 
+def _leaf_categories() -> dict[str, Category]:
+    return {
+        c.code: c
+        for c in Category.objects.filter(enabled=True, parent__isnull=False).select_related(
+            "parent", "department"
+        )
+    }
+
+
+# Subcategories in use, by code, with their parent and department: every intake names one.
+_leaves = ReferenceCache(
+    "cases.leaf_categories", _leaf_categories, models=("cases.Category", "grids.Department")
+)
+
+
 def category_get_leaf(*, code: str) -> Category:
-    category = (
-        Category.objects.filter(code=code, enabled=True, parent__isnull=False)
-        .select_related("parent", "department")
-        .first()
-    )
+    category = _leaves.get().get(code) if isinstance(code, str) else None
     if category is None:
         raise ValidationError({"category": [_("Unknown category %(code)s") % {"code": code}]})
-    return category
+    return copy.copy(category)  # the cached one is shared by every request of the process
 
 
 def case_report(
@@ -102,9 +115,14 @@ def case_report(
     """
     now = now or timezone.now()
     if idempotency_key:
-        existing = Case.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
+        # The key is unique; most are new, so look for its id alone before loading a case.
+        existing = list(
+            Case.objects.filter(idempotency_key=idempotency_key)
+            .values_list("pk", flat=True)
+            .order_by()[:1]
+        )
+        if existing:
+            return Case.objects.get(pk=existing[0]), False
     errors: dict[str, list[str]] = {}
     if source not in Source.values:
         errors["source"] = [_("Unknown source %(source)s") % {"source": source}]
@@ -273,4 +291,5 @@ def category_link_departments(*, town) -> int:
             linked += Category.objects.filter(code=code, department__isnull=True).update(
                 department=department
             )
+    _leaves.clear()  # update() sends no signal
     return linked

@@ -8,6 +8,7 @@ stored as given up, with the reason, for the admin to see and retry.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 
@@ -16,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yemai.core.refcache import ReferenceCache
 from yemai.core.tasks import task_enqueue
 from yemai.core.validators import normalize_mobile
 from yemai.grids.models import GridNode
@@ -53,15 +55,25 @@ def _deliver_later(channel: Channel) -> None:
 # --- channels ----------------------------------------------------------------------------
 
 
+def _enabled_channels(kind: str) -> list[Channel]:
+    return list(Channel.objects.filter(kind=kind, enabled=True).select_related("grid"))
+
+
+# Enabled channels by kind: every notice to a person picks one.
+_channels = ReferenceCache(
+    "notify.enabled_channels", _enabled_channels, models=("notify.Channel", "grids.GridNode")
+)
+
+
 def channel_pick(*, kind: str, grid: GridNode | None) -> Channel | None:
     """The enabled channel of ``kind`` nearest at or above ``grid`` (any one without a grid)."""
-    channels = list(Channel.objects.filter(kind=kind, enabled=True).select_related("grid"))
+    channels = _channels.get(kind)
     if grid is not None:
         above = [c for c in channels if grid.path.startswith(c.grid.path)]
-        if above:
-            return max(above, key=lambda c: (len(c.grid.path), -c.pk))
-        return None
-    return min(channels, key=lambda c: (len(c.grid.path), c.pk), default=None)
+        chosen = max(above, key=lambda c: (len(c.grid.path), -c.pk)) if above else None
+    else:
+        chosen = min(channels, key=lambda c: (len(c.grid.path), c.pk), default=None)
+    return copy.copy(chosen) if chosen is not None else None  # the cached one is shared
 
 
 def channel_check(*, kind: str, config: dict, secrets: dict, rate: int) -> None:
