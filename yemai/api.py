@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DataError, OperationalError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -89,9 +90,9 @@ def on_value_the_database_refuses(request, exc):
     # character in text (PostgreSQL), where a service did not check it first.
     text = str(exc)
     if isinstance(exc, OverflowError) or "out of range" in text:
-        message = "A number is out of range"
+        message = _("A number is out of range")
     elif "NUL" in text:
-        message = "Text may not contain NUL (0x00) characters"
+        message = _("Text may not contain NUL (0x00) characters")
     else:
         return on_unexpected(request, exc)
     return api.create_response(
