@@ -130,6 +130,15 @@ def test_workers_share_the_port_and_one_that_dies_is_replaced(tmp_path):
             )
             assert replaced and other not in replaced and stopped in replaced
             assert get(f"http://127.0.0.1:{port}/admin/login/")[0] == 200
+            # The new process stops on its own Ctrl+C without taking its sibling with it.
+            (newcomer,) = replaced - {stopped}
+            os.kill(newcomer, signal.SIGINT)
+            assert wait_until(lambda: newcomer not in children_of(server.pid))
+            time.sleep(0.5)
+            assert Path(f"/proc/{stopped}").exists()
+            replaced = wait_until(
+                lambda: len(children_of(server.pid)) == 2 and children_of(server.pid)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -120,7 +120,9 @@ class Command(BaseCommand):
                 return
             code = 0
             try:
+                # Not the parent's handlers (a process started again inherits them).
                 signal.signal(signal.SIGTERM, _raise_interrupt)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
                 server = create_server(
                     application, sockets=[listener], threads=settings.WEB_THREADS, ident="Yemai"
                 )
