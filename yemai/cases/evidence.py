@@ -208,7 +208,8 @@ def decode(data: bytes, *, label: str) -> Decoded:
     )
 
 
-def _read_limited(file, *, label: str) -> bytes:
+def read_limited(file, *, label: str) -> bytes:
+    """The bytes of an uploaded photo, refused when empty or above CASE_PHOTO_MAX_BYTES."""
     max_bytes = int(_limit("CASE_PHOTO_MAX_BYTES", 10 * MB))
     too_large = ValidationError(
         {
@@ -254,7 +255,7 @@ def photo_add(*, case: Case, file, kind: str, event: CaseEvent | None = None) ->
         raise ValidationError({"kind": [_("Unknown photo kind %(kind)s") % {"kind": kind}]})
     if event is not None and event.case_id != case.pk:
         raise ValidationError({"event": [_("That step belongs to another case")]})
-    data = _read_limited(file, label=label)
+    data = read_limited(file, label=label)
     digest = hashlib.sha256(data).hexdigest()
     existing = CasePhoto.objects.filter(case=case, kind=kind, sha256=digest).first()
     if existing is not None:

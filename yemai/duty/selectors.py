@@ -32,11 +32,17 @@ def sensitive_grant_holds(*, user) -> bool:
     return SensitiveGrant.objects.filter(user_id=user.pk).exists()
 
 
-def _check_other(user, member_id: int | None) -> None:
-    if member_id is not None and member_id != user.pk and not sensitive_grant_holds(user=user):
+def sensitive_grant_require(*, user) -> None:
+    """PermissionDenied unless ``user`` holds the grant (``sensitive_grant_holds``)."""
+    if not sensitive_grant_holds(user=user):
         raise PermissionDenied(
             _("Seeing other people's tracks and check-in photos needs a separate grant")
         )
+
+
+def _check_other(user, member_id: int | None) -> None:
+    if member_id is not None and member_id != user.pk:
+        sensitive_grant_require(user=user)
 
 
 def patrol_list(*, user, member_id: int | None = None):
@@ -105,10 +111,7 @@ def checkin_get(*, user, pk: int, with_photo: bool = False) -> CheckIn:
 
 def checkin_pending_list(*, user):
     """Check-ins in the caller's scope waiting for a person's review (needs a grant)."""
-    if not sensitive_grant_holds(user=user):
-        raise PermissionDenied(
-            _("Seeing other people's tracks and check-in photos needs a separate grant")
-        )
+    sensitive_grant_require(user=user)
     return (
         CheckIn.objects.restrict(user)
         .filter(review="pending")

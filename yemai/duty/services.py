@@ -35,7 +35,6 @@ LENGTH_MAX_ACCURACY_M = 100.0
 CLOCK_SKEW = dt.timedelta(minutes=5)  # a phone's clock may run this far ahead
 CHECKIN_MAX_AGE = dt.timedelta(hours=24)  # an offline start, end or check-in may arrive this late
 CHECKIN_PHOTO_SIDE = 800  # enough for a person to recognise a face; small to store encrypted
-CHECKIN_PHOTO_MAX_BYTES = 10 * 1024 * 1024
 MAX_KEY = 64
 
 
@@ -278,26 +277,6 @@ def patrol_end(
 # --- check-ins -------------------------------------------------------------------------------
 
 
-def _read_photo(file) -> bytes:
-    if isinstance(file, bytes | bytearray | memoryview):
-        data = bytes(file)
-    else:
-        size = getattr(file, "size", None)
-        if isinstance(size, int) and size > CHECKIN_PHOTO_MAX_BYTES:
-            data = b"x" * (CHECKIN_PHOTO_MAX_BYTES + 1)
-        else:
-            if hasattr(file, "seek"):
-                file.seek(0)
-            data = file.read(CHECKIN_PHOTO_MAX_BYTES + 1)
-    if len(data) > CHECKIN_PHOTO_MAX_BYTES:
-        raise ValidationError(
-            {"photo": [_("The photo is larger than %(limit)s MB") % {"limit": 10}]}
-        )
-    if not data:
-        raise ValidationError({"photo": [_("The photo is empty")]})
-    return data
-
-
 def selfie_clean(data: bytes) -> tuple[bytes, int, int]:
     """Check ``data`` by content (the case photos' check) and return a JPEG of at most
     ``CHECKIN_PHOTO_SIDE`` pixels with no metadata at all (no EXIF, no GPS), and its size."""
@@ -338,9 +317,11 @@ def checkin_create(
     now = now or timezone.now()
     client_key = _key(client_key, "client_key")
     if client_key:
-        earlier = CheckIn.objects.defer("photo").filter(member_id=user.pk, client_key=client_key)
-        if earlier.exists():
-            return earlier.first(), False
+        earlier = (
+            CheckIn.objects.defer("photo").filter(member_id=user.pk, client_key=client_key).first()
+        )
+        if earlier is not None:
+            return earlier, False
     errors = {}
     if not (math.isfinite(lon) and -180 <= lon <= 180):
         errors["lon"] = [_("longitude must be between -180 and 180")]
@@ -351,7 +332,9 @@ def checkin_create(
     if errors:
         raise ValidationError(errors)
     at = _phone_time(at, now=now, field="at")
-    jpeg, width, height = selfie_clean(_read_photo(photo))
+    from yemai.cases.evidence import read_limited
+
+    jpeg, width, height = selfie_clean(read_limited(photo, label=_("The photo")))
     checkin = CheckIn(
         member=user,
         grid_id=user.scope_id,
@@ -380,14 +363,11 @@ def checkin_photo_bytes(*, checkin: CheckIn) -> bytes:
 def checkin_review(*, user, checkin: CheckIn, outcome: str, note: str = "") -> CheckIn:
     """A person's verdict on a check-in (the face in the selfie is the member's, at that
     place). Needs the grant; nobody reviews their own."""
-    from .selectors import sensitive_grant_holds
+    from .selectors import sensitive_grant_require
 
     if checkin.member_id == user.pk:
         raise PermissionDenied(_("Nobody reviews their own check-in"))
-    if not sensitive_grant_holds(user=user):
-        raise PermissionDenied(
-            _("Seeing other people's tracks and check-in photos needs a separate grant")
-        )
+    sensitive_grant_require(user=user)
     if outcome not in {Review.ACCEPTED, Review.REJECTED}:
         raise ValidationError({"outcome": [_("Outcome must be accepted or rejected")]})
     if len(note) > 200:
