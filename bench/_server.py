@@ -35,16 +35,15 @@ def free_port() -> int:
 
 
 def start_server(
-    env: dict, port: int, log, *, wait_s: float = 90, workers: int = 1
+    env: dict, port: int, log, *, wait_s: float = 90, workers: int | None = None
 ) -> subprocess.Popen:
-    """``yemai serve`` on 127.0.0.1:``port`` with ``env`` and ``workers`` processes; returns
-    once it accepts."""
+    """``yemai serve`` on 127.0.0.1:``port`` with ``env`` and ``workers`` processes (None: the
+    server's default, one per core); returns once it accepts."""
     code = "import sys; from yemai.cli import main; sys.exit(main())"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    command = [sys.executable, "-c", code, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

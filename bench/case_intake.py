@@ -1,12 +1,12 @@
 """Benchmark: case intake through the HTTP API, in cases per second, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/case_intake.py [--db sqlite|postgres|both] [--count 1000]
-        [--threads 8] [--seconds 60] [--postgres postgres://postgres@127.0.0.1:5432/yemai_bench_intake]
+        [--threads 8] [--workers N] [--seconds 60] [--postgres postgres://postgres@127.0.0.1:5432/yemai_bench_intake]
 
 For each database: a fresh database with a small town (4 villages × 4 micro-grids, one member on
 duty in each), a centre-operator account with an API token (a machine client), and
-``yemai serve`` (waitress, 8 threads, background tasks in a thread: the embedded tier as it
-ships) on a free loopback port, with a settings module that adds two baseline endpoints
+``yemai serve`` as it ships (waitress; by default one process per core with 4 threads each,
+background tasks in a thread of the first) on a free loopback port, with a settings module that adds two baseline endpoints
 (``bench/case_intake_urls.py``). Client threads post the same JSON body, each on a keep-alive
 connection, with a fresh ``Idempotency-Key`` per request, to:
 
@@ -237,6 +237,7 @@ def run_one(kind: str, args) -> bool:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
@@ -270,9 +271,11 @@ def run_one(kind: str, args) -> bool:
         conn.close()
         connection.close()
         rows = ", ".join(f"{t} {n}" for t, n in setup["tables"].items())
+        workers = args.workers or settings.WEB_WORKERS
         name = "SQLite (WAL, embedded)" if kind == "sqlite" else "PostgreSQL"
         print(
-            f"{name}: {args.workers} server process(es), {args.threads} client threads, "
+            f"{name}: {workers} server process(es) × {settings.WEB_THREADS} threads, "
+            f"{args.threads} client threads, "
             f"{args.count} requests per endpoint"
         )
         print(f"  rows per case: {rows}")
@@ -282,17 +285,19 @@ def run_one(kind: str, args) -> bool:
             ("plain SQL writes", "/bench/plain"),
             ("Yemai intake", "/api/cases"),
         ):
-            cpu_before = server_cpu_seconds(server)
+            cpu_before, client_before = server_cpu_seconds(server), time.process_time()
             rate, done, statuses, samples = load(
                 port, path, token, boxes, args.count, args.threads, args.seconds
             )
             cpu_after = server_cpu_seconds(server)
+            client_ms = (time.process_time() - client_before) / max(done, 1) * 1000
             rates[path] = rate
             if cpu_before is not None and cpu_after is not None and done:
                 cpu[path] = (cpu_after - cpu_before) / done * 1000
             bad = {s: n for s, n in statuses.items() if not 200 <= s < 300}
             extra = f"   (failed: {bad})" if bad else ""
             per = f"   {cpu[path]:5.1f} ms server CPU each" if path in cpu else ""
+            per += f", {client_ms:4.1f} ms client CPU"
             print(
                 f"  {label:<17} {rate:8.0f} /s   ({done} in {done / rate if rate else 0:.1f} s)"
                 f"{per}{extra}"
@@ -333,7 +338,9 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=1000, help="requests per endpoint")
     parser.add_argument("--threads", type=int, default=8, help="client threads")
     parser.add_argument(
-        "--workers", type=int, default=2, help="server processes (yemai serve --workers)"
+        "--workers",
+        type=int,
+        help="server processes (yemai serve --workers; default: the server's, one per core)",
     )
     parser.add_argument("--seconds", type=float, default=60.0, help="time limit per endpoint")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
@@ -346,8 +353,9 @@ def main() -> int:
     for kind in kinds:
         cmd = [sys.executable, __file__, "--one", kind, "--count", str(args.count),
                "--threads", str(args.threads), "--seconds", str(args.seconds),
-               "--workers", str(args.workers),
                "--postgres", args.postgres]  # fmt: skip
+        if args.workers is not None:
+            cmd += ["--workers", str(args.workers)]
         ok = subprocess.run(cmd, check=False).returncode == 0 and ok
         sys.stdout.flush()
     return 0 if ok else 1

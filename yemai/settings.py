@@ -262,10 +262,14 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 
 # --- Web server (`yemai serve`) ----------------------------------------------------------
-# Server processes sharing the port (POSIX; Python runs one thread at a time per process, so one
-# per core answers the most), and threads in each.
-WEB_WORKERS = env_int("YEMAI_WEB_WORKERS", 1, minimum=1)
-WEB_THREADS = env_int("YEMAI_WEB_THREADS", 8, minimum=1)
+# Server processes sharing the port, and threads in each. Python runs one thread at a time per
+# process, so one process per core answers the most: that is the default where processes can be
+# forked (POSIX), up to 4; elsewhere one. More threads than 4 per process only take turns for
+# the interpreter and the database's write lock (docs/decisions/0004).
+WEB_WORKERS = env_int(
+    "YEMAI_WEB_WORKERS", min(os.cpu_count() or 1, 4) if hasattr(os, "fork") else 1, minimum=1
+)
+WEB_THREADS = env_int("YEMAI_WEB_THREADS", 4, minimum=1)
 # How often (seconds) a server process lets another thread run. A thread holding the database's
 # write turn waits for its next go after every SQLite call: Python's default (0.005) made each
 # write wait up to 5 ms that many times; 0.0005 hands it back sooner.

@@ -159,3 +159,22 @@ def test_a_camera_seeing_the_same_thing_again_is_merged_into_the_first_case(came
     again = camera_report(api, camera.camera_token, key="cam3:zone1:track43")
     assert again.status_code == 200 and again.json()["id"] == repeat["id"]
     assert Case.objects.count() == 2
+
+
+def test_a_token_is_checked_in_one_statement_that_brings_its_user_and_scope(
+    loop_town, django_assert_num_queries
+):
+    from yemai.accounts.tokens import token_user
+
+    member = loop_town.dongmen1_member
+    _, token = token_create(user=member, name="phone app")
+    assert token_user(token) == member  # notes its first use
+    with django_assert_num_queries(1):
+        user = token_user(token)
+        assert user.scope == loop_town.dongmen1 and user.scope.path == loop_town.dongmen1.path
+        assert user.role == member.role and user.is_active
+    unscoped = loop_town.auditor
+    unscoped.scope = None
+    unscoped.save()
+    _, token = token_create(user=unscoped, name="audit export")
+    assert token_user(token).scope is None

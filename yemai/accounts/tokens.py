@@ -20,7 +20,12 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
+from yemai.core import statements
+
 from .models import ApiToken, User
+
+_Scope = User.scope.field.related_model  # the grid node a user's scope is
+_LOOKUP_MODELS = (ApiToken, User, _Scope)
 
 PREFIX = "ym_"
 # last_used is written at most this often per token: no write on every request.
@@ -58,21 +63,35 @@ def token_user(raw: str | None, *, now=None) -> User | None:
     """The active user a token stands for, or None (unknown, revoked, inactive user)."""
     if not raw or len(raw) > 200:
         return None
-    # The hash is unique: no ordering to compile and sort (this runs on every API request).
-    found = list(
-        ApiToken.objects.select_related("user", "user__scope")
-        .filter(token_hash=token_hash(raw), revoked__isnull=True, user__is_active=True)
-        .order_by()[:1]
-    )
-    if not found:
+    found = statements.select(_lookup_sql(), [token_hash(raw), True], _LOOKUP_MODELS)
+    if found is None:
         return None
-    token = found[0]
+    token, user, scope = found
+    ApiToken.user.field.set_cached_value(token, user)
+    User.scope.field.set_cached_value(user, scope)
     now = now or timezone.now()
     if token.last_used is None or now - token.last_used > LAST_USED_EVERY:
         ApiToken.objects.filter(pk=token.pk).filter(
             Q(last_used__isnull=True) | Q(last_used__lt=now - LAST_USED_EVERY)
         ).update(last_used=now)
-    return token.user
+    return user
+
+
+def _lookup_sql() -> str:
+    """The token with its user and the user's scope, in one statement built once (this runs on
+    every API request; the ORM would build it again each time). The hash is unique."""
+    return statements.cached_sql(
+        "token_user",
+        lambda qn: (
+            f"SELECT {statements.columns(ApiToken, 't')}, {statements.columns(User, 'u')}, "  # noqa: S608
+            f"{statements.columns(_Scope, 'g')} "
+            f"FROM {qn(ApiToken._meta.db_table)} t "
+            f"INNER JOIN {qn(User._meta.db_table)} u ON u.{qn('id')} = t.{qn('user_id')} "
+            f"LEFT OUTER JOIN {qn(_Scope._meta.db_table)} g ON g.{qn('id')} = u.{qn('scope_id')} "
+            f"WHERE t.{qn('token_hash')} = %s AND t.{qn('revoked')} IS NULL "
+            f"AND u.{qn('is_active')} = %s"
+        ),
+    )
 
 
 class TokenAuth(HttpBearer):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yemai.core import statements
 from yemai.core.refcache import ReferenceCache
 from yemai.core.validators import normalize_mobile
 from yemai.grids.coords import normalize_crs, to_wgs84
@@ -116,13 +117,9 @@ def case_report(
     now = now or timezone.now()
     if idempotency_key:
         # The key is unique; most are new, so look for its id alone before loading a case.
-        existing = list(
-            Case.objects.filter(idempotency_key=idempotency_key)
-            .values_list("pk", flat=True)
-            .order_by()[:1]
-        )
-        if existing:
-            return Case.objects.get(pk=existing[0]), False
+        existing = statements.scalar(_by_key_sql(), [idempotency_key])
+        if existing is not None:
+            return Case.objects.get(pk=existing), False
     errors: dict[str, list[str]] = {}
     if source not in Source.values:
         errors["source"] = [_("Unknown source %(source)s") % {"source": source}]
@@ -169,6 +166,15 @@ def case_report(
         return _case_store(
             case, steps, reporter=reporter, reporter_name=reporter_name, source=source, now=now
         )
+
+
+def _by_key_sql() -> str:
+    return statements.cached_sql(
+        "case_by_idempotency_key",
+        lambda qn: (
+            f"SELECT {qn('id')} FROM {qn(Case._meta.db_table)} WHERE {qn('idempotency_key')} = %s"  # noqa: S608
+        ),
+    )
 
 
 def _in_scope(user, grid) -> bool:
@@ -249,8 +255,7 @@ def _case_store(
         if attempt:  # a clash of the random provisional number or tracking code: new ones
             case.number, case.tracking_code = _provisional_number(), _tracking_code()
         try:
-            with transaction.atomic():
-                case.save()
+            statements.insert(case, guard_unique=True)
             break
         except IntegrityError:
             if idempotency_key:
@@ -261,7 +266,7 @@ def _case_store(
     else:
         raise ValidationError(_("Could not number the case; try again"))
     case.number = case_number(case)
-    Case.objects.filter(pk=case.pk).update(number=case.number)
+    statements.update(case, ["number"])
     reported = CaseEvent(
         case=case,
         action=Action.REPORT,

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yemai.accounts.roles import Role
+from yemai.core import statements
 
 from .choices import OPEN_STATES, Action, Clock, Priority, State
 from .models import Case, CaseEvent
@@ -186,7 +187,14 @@ def on_transition(fn: Callable[[Outcome], None]) -> Callable[[Outcome], None]:
 def allowed_actions(case: Case, actor) -> list[str]:
     """The actions this actor may take on this case now (for buttons and the API)."""
     actor = as_actor(actor)
-    return [a for a in TRANSITIONS if _refusal(case, a, actor) is None]
+    state, role = case.state, actor.role
+    # The state and the role rule out most actions; only the rest need the finer checks
+    # (and no refusal message is written for an action that is not shown).
+    return [
+        action
+        for action, rule_ in TRANSITIONS.items()
+        if state in rule_.sources and role in rule_.roles and _refusal(case, action, actor) is None
+    ]
 
 
 def _in_scope(case: Case, user) -> bool:
@@ -393,7 +401,7 @@ class IntakeSteps:
         events = [*first, *(event for event, _before in self.pending)]
         for event in events:
             event.case = self.case  # the case has its id now
-        CaseEvent.objects.bulk_create(events)
+        statements.insert_many(events)
         # The new case's first rows, for the intake's answer (``case_detail(fresh_events=…)``):
         # it need not read back what it has just written.
         self.case.intake_events = events

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yemai.core import statements
 from yemai.core.refcache import ReferenceCache
 from yemai.core.tasks import task_enqueue
 from yemai.core.validators import normalize_mobile
@@ -221,7 +222,6 @@ def channel_update(
 # --- notices -----------------------------------------------------------------------------
 
 
-@transaction.atomic
 def notice_send(
     *,
     template: str,
@@ -284,17 +284,19 @@ def notice_send(
         notice.last_error = _("No enabled %(kind)s channel") % {"kind": ChannelKind(wanted).label}
     # The related rows were read from the database just now: no need to look them up again.
     notice.full_clean(exclude=["dedupe_key", "grid", "channel", "user"], validate_unique=False)
-    try:
-        with transaction.atomic():
-            notice.save()
-    except IntegrityError:
-        if dedupe_key:  # sent before, or by a concurrent transaction just now
-            existing = Notice.objects.filter(dedupe_key=dedupe_key).first()
-            if existing is not None:
-                return existing
-        raise
-    if route is not None and route.enabled:
-        _deliver_later(route)
+    # Checks above, writes below: a refusal (ValidationError) leaves the caller's transaction
+    # as it was, so the writes need no savepoint of their own.
+    with transaction.atomic(savepoint=False):
+        try:
+            statements.insert(notice, guard_unique=True)
+        except IntegrityError:
+            if dedupe_key:  # sent before, or by a concurrent transaction just now
+                existing = Notice.objects.filter(dedupe_key=dedupe_key).first()
+                if existing is not None:
+                    return existing
+            raise
+        if route is not None and route.enabled:
+            _deliver_later(route)
     return notice
 
 

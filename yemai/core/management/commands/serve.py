@@ -4,9 +4,9 @@ Applies migrations, loads the demo town into an empty database with ``--demo``, 
 pages, API, admin and static files (whitenoise) with waitress, a pure-Python WSGI server, and
 runs background tasks in a thread (``--no-tasks`` when ``yemai worker`` processes do).
 
-One process by default. ``--workers N`` (or ``YEMAI_WEB_WORKERS``; POSIX only) forks N server
-processes that share the listening socket, so a machine's cores all answer requests: Python runs
-one thread at a time per process. The first process runs the background tasks; a process that
+One process per core by default (up to 4; one where processes cannot be forked). ``--workers N``
+(or ``YEMAI_WEB_WORKERS``; above 1 POSIX only) forks N server processes that share the listening
+socket, so a machine's cores all answer requests: Python runs one thread at a time per process. The first process runs the background tasks; a process that
 dies is started again; SIGTERM or Ctrl+C stops them all.
 """
 
@@ -45,7 +45,8 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=settings.WEB_WORKERS,
-            help="server processes sharing the port (YEMAI_WEB_WORKERS, default 1; POSIX only)",
+            help="server processes sharing the port (YEMAI_WEB_WORKERS; default: one per core, "
+            "at most 4; above 1 POSIX only)",
         )
         parser.add_argument(
             "--no-tasks",
