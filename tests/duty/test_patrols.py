@@ -82,6 +82,36 @@ def test_imprecise_fixes_stay_in_the_track_but_not_in_its_length(duty_town, clie
     assert body["patrol"]["length_m"] == pytest.approx(2 * 111.19, abs=2)
 
 
+def test_batches_in_time_order_add_to_the_length_exactly_as_a_full_measure(duty_town, client):
+    """The usual case: each batch comes after the last. The length grows from the last
+    counted fix instead of decrypting the whole track, and equals the full measure."""
+    from yemai.duty.models import position_parse
+    from yemai.duty.services import track_length_m
+
+    client.force_login(duty_town.dongmen1_member)
+    patrol = start(client).json()
+    url = f"/api/duty/patrols/{patrol['id']}/points"
+    track = walk(40, step_s=2)
+    for i in (5, 17, 29):  # imprecise fixes, one at a batch's end
+        track[i]["accuracy"] = 500.0
+        track[i]["lon"] += 0.003
+    for batch in (track[:6], track[6:18], track[18:30], track[30:]):
+        body = post_json(client, url, {"points": batch}).json()
+    stored = Patrol.objects.get(pk=patrol["id"])
+    fixes = TrackPoint.objects.filter(patrol=stored).order_by("recorded_at", "id")
+    full = track_length_m(position_parse(p.position) for p in fixes)
+    assert stored.length_m == full  # the same running sum, not just close to it
+    assert stored.point_count == 40
+    assert body["patrol"]["length_m"] == round(full, 1) == pytest.approx(39 * 111.19, abs=3)
+    # A late batch that fills a gap is measured over the whole track again.
+    late = walk(3, start=timezone.now() - dt.timedelta(minutes=5))  # before the track
+    body = post_json(client, url, {"points": late}).json()
+    stored.refresh_from_db()
+    fixes = TrackPoint.objects.filter(patrol=stored).order_by("recorded_at", "id")
+    assert stored.length_m == track_length_m(position_parse(p.position) for p in fixes)
+    assert stored.point_count == 43
+
+
 def test_starting_again_returns_the_open_patrol(duty_town, client):
     client.force_login(duty_town.dongmen1_member)
     first = start(client, client_key="phone-1")

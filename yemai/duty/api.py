@@ -42,7 +42,7 @@ def _patrol_out(patrol) -> dict:
         "grid": patrol.grid.code,
         "started_at": patrol.started_at,
         "ended_at": patrol.ended_at,
-        "length_m": patrol.length_m,
+        "length_m": round(patrol.length_m, 1),
         "point_count": patrol.point_count,
         "is_open": patrol.is_open,
     }

@@ -4,6 +4,11 @@ Both are sensitive personal information under PIPL Art. 28: a track is whereabou
 a check-in selfie is a biometric image. Nobody but the member sees them without a
 ``SensitiveGrant``, which no role implies; every such view is audited; everything here is
 deleted after its retention (``retention.py``) or on the person's request (``sensitive_erase``).
+
+Every place a person was is encrypted at rest like the selfie: a fix (longitude, latitude,
+accuracy) is one ``EncryptedTextField`` (``position``) holding ``"lon,lat,accuracy"``; the
+``lon``, ``lat`` and ``accuracy_m`` attributes read it. Times and the links to the patrol and the
+member stay in clear: retention, erasure and the once-per-time constraint select by them.
 """
 
 from django.conf import settings
@@ -14,6 +19,45 @@ from yemai.core.fields import EncryptedTextField
 from yemai.core.scoping import ScopedModel
 
 from .choices import Review
+
+
+def position_text(lon: float, lat: float, accuracy: float | None = None) -> str:
+    """A fix as stored (before encryption): ``"lon,lat,accuracy"``, each number as ``repr``
+    writes it, so it reads back as exactly the same float; an unknown accuracy is empty."""
+    acc = "" if accuracy is None else repr(float(accuracy))
+    return f"{float(lon)!r},{float(lat)!r},{acc}"
+
+
+def position_parse(text: str) -> tuple[float, float, float | None]:
+    """``(lon, lat, accuracy)`` of a stored fix (``position_text``)."""
+    lon, lat, acc = text.split(",")
+    return float(lon), float(lat), (float(acc) if acc else None)
+
+
+class Located:
+    """``lon``, ``lat`` and ``accuracy_m`` of a model whose place is the encrypted ``position``
+    (read only: write ``position = position_text(...)``)."""
+
+    @property
+    def fix(self) -> tuple[float, float, float | None]:
+        text = self.position
+        cached = self.__dict__.get("_fix")
+        if cached is None or cached[0] != text:
+            cached = (text, position_parse(text))
+            self.__dict__["_fix"] = cached
+        return cached[1]
+
+    @property
+    def lon(self) -> float:
+        return self.fix[0]
+
+    @property
+    def lat(self) -> float:
+        return self.fix[1]
+
+    @property
+    def accuracy_m(self) -> float | None:
+        return self.fix[2]
 
 
 class Patrol(ScopedModel):
@@ -65,17 +109,16 @@ class Patrol(ScopedModel):
         return self.ended_at is None
 
 
-class TrackPoint(ScopedModel):
-    """One GPS fix of a patrol (WGS-84, as the phone's geolocation gives it)."""
+class TrackPoint(Located, ScopedModel):
+    """One GPS fix of a patrol (WGS-84, as the phone's geolocation gives it), encrypted."""
 
     scope_field = "patrol__grid"
 
     patrol = models.ForeignKey(
         Patrol, verbose_name=_("patrol"), on_delete=models.CASCADE, related_name="points"
     )
-    lon = models.FloatField(_("longitude"))
-    lat = models.FloatField(_("latitude"))
-    accuracy_m = models.FloatField(_("accuracy (m)"), null=True, blank=True)
+    # "lon,lat,accuracy" (position_text), encrypted (AES-256-GCM or SM4-GCM, core.crypto).
+    position = EncryptedTextField(_("location"))
     recorded_at = models.DateTimeField(_("recorded"))
 
     class Meta:
@@ -91,12 +134,13 @@ class TrackPoint(ScopedModel):
         return f"{self.lon:.6f},{self.lat:.6f} @ {self.recorded_at:%H:%M:%S}"
 
 
-class CheckIn(ScopedModel):
+class CheckIn(Located, ScopedModel):
     """A field attendance check-in (外勤打卡): where and when, with a selfie a person reviews.
 
     The selfie is a biometric image: stored only as a metadata-free JPEG, encrypted in the
     database (``photo``), dropped after ``BIOMETRIC_RETENTION_DAYS`` while the time and place
-    stay until ``SENSITIVE_RETENTION_DAYS``. No face matching is done by the software.
+    (``position``, encrypted too) stay until ``SENSITIVE_RETENTION_DAYS``. No face matching is
+    done by the software.
     """
 
     member = models.ForeignKey(
@@ -114,9 +158,8 @@ class CheckIn(ScopedModel):
     client_key = models.CharField(_("client key"), max_length=64, blank=True)
     at = models.DateTimeField(_("checked in"), db_index=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
-    lon = models.FloatField(_("longitude"))
-    lat = models.FloatField(_("latitude"))
-    accuracy_m = models.FloatField(_("accuracy (m)"), null=True, blank=True)
+    # "lon,lat,accuracy" (position_text), encrypted like the selfie.
+    position = EncryptedTextField(_("location"))
     # Base64 of the re-encoded JPEG, encrypted (AES-256-GCM or SM4-GCM, core.crypto).
     photo = EncryptedTextField(_("selfie"), blank=True, editable=False)
     photo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)

@@ -25,7 +25,7 @@ from yemai.core.audit import audit_record
 from yemai.grids.geo import distance_m
 
 from .choices import Review
-from .models import CheckIn, Patrol, SensitiveGrant, TrackPoint
+from .models import CheckIn, Patrol, SensitiveGrant, TrackPoint, position_parse, position_text
 
 MAX_POINTS_PER_BATCH = 1000
 MAX_POINTS_PER_PATROL = 50_000
@@ -178,11 +178,10 @@ def _check_points(points: list[PointIn], *, patrol: Patrol, now: dt.datetime) ->
     return checked
 
 
-def track_length_m(fixes) -> float:
+def track_length_m(fixes, *, total: float = 0.0, previous: tuple | None = None) -> float:
     """Length in metres of a track given as (lon, lat, accuracy) in time order; fixes less
-    precise than ``LENGTH_MAX_ACCURACY_M`` are skipped."""
-    total = 0.0
-    previous = None
+    precise than ``LENGTH_MAX_ACCURACY_M`` are skipped. ``total`` and ``previous`` (the last
+    fix counted) continue a track already measured."""
     for lon, lat, accuracy in fixes:
         if accuracy is not None and accuracy > LENGTH_MAX_ACCURACY_M:
             continue
@@ -233,22 +232,50 @@ def patrol_points_add(
                 ]
             }
         )
+    stored = TrackPoint.objects.filter(patrol=patrol).order_by("-recorded_at", "-id")
+    last_at = stored.values_list("recorded_at", flat=True).first()
     TrackPoint.objects.bulk_create(
         TrackPoint(
-            patrol=patrol, lon=p.lon, lat=p.lat, accuracy_m=p.accuracy, recorded_at=p.recorded_at
+            patrol=patrol,
+            position=position_text(p.lon, p.lat, p.accuracy),
+            recorded_at=p.recorded_at,
         )
         for p in new
     )
     if new:
-        _patrol_measure(patrol)
+        new.sort(key=lambda p: p.recorded_at)
+        if last_at is None:
+            _patrol_extend(patrol, new, stored_before=None)
+        elif new[0].recorded_at > last_at:
+            _patrol_extend(patrol, new, stored_before=stored.filter(recorded_at__lte=last_at))
+        else:  # a late batch fills a gap: measure the whole track again
+            _patrol_measure(patrol)
     return patrol, PointsAdded(added=len(new), duplicates=len(checked) - len(new))
 
 
 def _patrol_measure(patrol: Patrol) -> None:
     fixes = TrackPoint.objects.filter(patrol=patrol).order_by("recorded_at", "id")
-    rows = list(fixes.values_list("lon", "lat", "accuracy_m"))
-    patrol.length_m = round(track_length_m(rows), 1)
+    rows = [position_parse(text) for text in fixes.values_list("position", flat=True)]
+    patrol.length_m = track_length_m(rows)
     patrol.point_count = len(rows)
+    patrol.save(update_fields=["length_m", "point_count"])
+
+
+def _patrol_extend(patrol: Patrol, new: list, *, stored_before) -> None:
+    """Add a batch that comes after every stored fix (the usual case) to the length: the same
+    running sum as ``_patrol_measure``, continued, with only the last counted fix decrypted
+    instead of the whole track."""
+    previous = None
+    if stored_before is not None:
+        for text in stored_before.values_list("position", flat=True).iterator(chunk_size=50):
+            lon, lat, accuracy = position_parse(text)
+            if accuracy is None or accuracy <= LENGTH_MAX_ACCURACY_M:
+                previous = (lon, lat)
+                break
+    patrol.length_m = track_length_m(
+        [(p.lon, p.lat, p.accuracy) for p in new], total=patrol.length_m, previous=previous
+    )
+    patrol.point_count += len(new)
     patrol.save(update_fields=["length_m", "point_count"])
 
 
@@ -340,9 +367,7 @@ def checkin_create(
         grid_id=user.scope_id,
         client_key=client_key,
         at=at,
-        lon=lon,
-        lat=lat,
-        accuracy_m=accuracy,
+        position=position_text(lon, lat, accuracy),
         photo=base64.b64encode(jpeg).decode(),
         photo_width=width,
         photo_height=height,
@@ -378,6 +403,24 @@ def checkin_review(*, user, checkin: CheckIn, outcome: str, note: str = "") -> C
     audit_record(user=user, kind="change", obj=checkin, detail={"review": outcome})
     checkin.refresh_from_db(fields=["review", "review_note", "reviewed_by", "reviewed_at"])
     return checkin
+
+
+def checkin_pending_view_record(*, user, checkins) -> None:
+    """Audit one look at a list of other people's check-ins (who, when, where; not the
+    selfies, each of which is audited when shown): one ``view_pii`` record naming them."""
+    others = [c for c in checkins if c.member_id != user.pk]
+    if not others:
+        return
+    audit_record(
+        user=user,
+        kind="view_pii",
+        object_type="duty.checkin",
+        detail={
+            "what": "checkin_pending",
+            "checkins": [c.pk for c in others],
+            "members": sorted({c.member_id for c in others}),
+        },
+    )
 
 
 # --- the grant and its use -------------------------------------------------------------------
