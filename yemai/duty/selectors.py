@@ -132,3 +132,38 @@ def sensitive_grant_list(*, user):
     if user.scope is None:
         return queryset.none()
     return queryset.filter(user__scope__path__startswith=user.scope.path)
+
+
+def checkin_places(*, user, checkins) -> list:
+    """Where each check-in was, as the micro-grid it lies in (or the nearest within reach):
+    a ``grids.locator.Hit`` or None, one per check-in. A grid outside ``user``'s scope is
+    None, never its name (``grids.selectors.grid_locate_many``)."""
+    from yemai.grids import selectors as grid_selectors
+
+    checkins = list(checkins)
+    if not checkins:
+        return []
+    return grid_selectors.grid_locate_many(
+        user=user, lons=[c.lon for c in checkins], lats=[c.lat for c in checkins]
+    )
+
+
+def sensitive_grant_candidates(*, user):
+    """The accounts a security administrator may give the grant to: active grid staff in
+    their scope who do not hold it, not themselves, not an administrator."""
+    from django.contrib.auth import get_user_model
+
+    from .services import require_security_admin
+
+    require_security_admin(user)
+    return (
+        get_user_model()
+        .objects.restrict(user)
+        .filter(is_active=True)
+        .exclude(role="")
+        .exclude(role__in=ADMINISTRATORS)
+        .exclude(pk=user.pk)
+        .exclude(sensitive_grant__isnull=False)
+        .select_related("scope")
+        .order_by("username")
+    )

@@ -21,6 +21,9 @@ urlpatterns = [
     path("m/sw.js", views.service_worker, name="service-worker"),
     path("leader/", views.leader, name="leader"),
     path("department/", views.department, name="department"),
+    # reviewing field check-ins (needs the whereabouts grant)
+    path("checkins/", views.checkins, name="checkins"),
+    path("checkins/<int:pk>/review/", views.checkin_review, name="checkin-review"),
     # residents, no account
     path("r/", views.portal, name="portal"),
     path("r/grids.json", views.portal_grids, name="portal-grids"),

@@ -14,10 +14,11 @@ import io
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required as _login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -30,6 +31,9 @@ from yemai.cases import map as case_map
 from yemai.cases import selectors as case_selectors
 from yemai.cases.choices import Action, Source, State
 from yemai.core.security.forms import SignInForm
+from yemai.duty import selectors as duty_selectors
+from yemai.duty import services as duty_services
+from yemai.duty.choices import Review
 
 from . import selectors
 
@@ -93,7 +97,11 @@ def home(request):
     return render(
         request,
         "web/home.html",
-        {"scope": request.user.scope, "role_home": role_home_url(request.user)},
+        {
+            "scope": request.user.scope,
+            "role_home": role_home_url(request.user),
+            "may_review_checkins": duty_selectors.sensitive_grant_holds(user=request.user),
+        },
     )
 
 
@@ -103,6 +111,7 @@ def home(request):
 def _staff_context(request, **extra) -> dict:
     return {
         "scope": request.user.scope,
+        "may_review_checkins": duty_selectors.sensitive_grant_holds(user=request.user),
         "tiles": tile_config(),
         "states": [(s.value, s.label) for s in State],
         "sources": [(s.value, s.label) for s in Source],
@@ -269,6 +278,78 @@ def department(request):
         "web/department.html",
         _staff_context(request, department=request.user.department),
     )
+
+
+# --- check-in review (外勤打卡审核) ---------------------------------------------------------------
+
+# The review page shows this many pending check-ins at a time, oldest first.
+CHECKIN_REVIEW_PAGE = 50
+
+
+def _checkin_review_allowed(user) -> None:
+    """The page exists only for those holding the whereabouts grant (duty.selectors): for
+    anyone else it is not there at all (404), so it tells them nothing."""
+    if not duty_selectors.sensitive_grant_holds(user=user):
+        raise Http404
+
+
+@login_required
+@never_cache
+def checkins(request):
+    """Pending check-ins in the reviewer's scope: who, when, where (the micro-grid the place
+    lies in). The selfie is not on the page: "Show selfie" fetches it from the audited
+    ``/api/duty/checkins/{id}/photo``. Looking at the list is audited too."""
+    _checkin_review_allowed(request.user)
+    pending = duty_selectors.checkin_pending_list(user=request.user).order_by("at", "id")
+    total = pending.count()
+    rows = list(pending[:CHECKIN_REVIEW_PAGE])
+    places = duty_selectors.checkin_places(user=request.user, checkins=rows)
+    duty_services.checkin_pending_view_record(user=request.user, checkins=rows)
+    items = [
+        {
+            "checkin": c,
+            "place": place,
+            "own_grid": place is not None and place.grid_id == c.grid_id,
+            "photo_url": f"/api/duty/checkins/{c.pk}/photo" if c.has_photo else "",
+        }
+        for c, place in zip(rows, places, strict=True)
+    ]
+    return render(
+        request,
+        "web/checkins.html",
+        _staff_context(request, items=items, total=total, shown=len(rows)),
+    )
+
+
+@login_required
+@require_POST
+def checkin_review(request, pk: int):
+    """Accept or reject one check-in through ``duty.services.checkin_review`` (the grant,
+    the scope and "never one's own" are checked there), then back to the list."""
+    _checkin_review_allowed(request.user)
+    checkin = duty_selectors.checkin_get(user=request.user, pk=pk)
+    outcome = request.POST.get("outcome", "")
+    note = (request.POST.get("note") or "").strip()
+    back = redirect("web:checkins")
+    if outcome == Review.REJECTED and not note:
+        messages.error(request, _("Say why the check-in is rejected."))
+        return back
+    try:
+        duty_services.checkin_review(user=request.user, checkin=checkin, outcome=outcome, note=note)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+        return back
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You may not review this check-in."))
+        return back
+    when = timezone.localtime(checkin.at).strftime("%Y-%m-%d %H:%M")
+    if outcome == Review.ACCEPTED:
+        text = _("Check-in of %(member)s at %(time)s accepted.")
+    else:
+        text = _("Check-in of %(member)s at %(time)s rejected.")
+    messages.success(request, text % {"member": checkin.member, "time": when})
+    return back
 
 
 def manifest(request):
