@@ -3,12 +3,14 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from tests.factories import make_id_number
 from tests.people.conftest import build_xlsx, resident_rows
 from yemai.core.models import AuditEvent
-from yemai.people.models import Resident, Tag
+from yemai.core.tasks import Runner
+from yemai.people.models import ImportJob, Resident, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -151,16 +153,39 @@ def test_the_import_page_checks_reports_and_imports_on_confirm(client_as, town):
     assert client.get(url).status_code == 200
     rows = resident_rows(6)
     rows[3][1] = rows[3][1][:-1] + ("1" if rows[3][1][-1] != "1" else "2")
-    bad = client.post(url, {"file": build_xlsx(rows)}).content.decode()
+    checking = client.post(url, {"file": build_xlsx(rows)})
+    assert checking.status_code == 302  # the check runs in the background
+    assert Runner().run_due() == 1
+    bad = client.get(checking["Location"]).content.decode()
     assert "公民身份号码" in bad and ">5<" in bad
-    assert 'name="token"' not in bad
-    good = client.post(url, {"file": build_xlsx(resident_rows(6))}).content.decode()
-    token = re.search(r'name="token" value="([^"]+)"', good).group(1)
+    assert 'name="confirm"' not in bad and "Nothing has been changed" in bad
+    checking = client.post(url, {"file": build_xlsx(resident_rows(6))})
+    Runner().run_due()
+    good = client.get(checking["Location"]).content.decode()
+    assert "To create: 6" in good and 'name="confirm"' in good
     assert not Resident.objects.filter(name__startswith="居民").exists()
-    done = client.post(url, {"token": token, "skip_bad_rows": "0", "key": ""})
-    assert done.status_code == 302
+    done = client.post(checking["Location"], {"confirm": "1"})
+    assert done.status_code == 302 and re.search(r"/import/\d+/$", done["Location"])
+    assert not Resident.objects.filter(name__startswith="居民").exists()  # in the background
+    assert Runner().run_due() == 1
     assert Resident.objects.filter(name__startswith="居民").count() == 6
-    assert client.post(url, {"token": token}).status_code == 404  # used once
+    again = client.post(checking["Location"], {"confirm": "1"}, follow=True)  # used once
+    assert "can no longer be confirmed" in again.content.decode()
+    assert Runner().run_due() == 0
+
+
+def test_the_import_page_refuses_a_file_that_is_not_a_workbook_or_a_bad_key(client_as, town):
+    client = client_as(town.dongmen_head)
+    url = f"{LIST}import/"
+    text = SimpleUploadedFile("ledger.xlsx", "姓名,公民身份号码\n".encode())
+    response = client.post(url, {"file": text})
+    assert response.status_code == 400
+    assert "The file is not an Excel workbook (.xlsx)" in response.content.decode()
+    response = client.post(url, {"file": build_xlsx(resident_rows(1)), "key": "标签"})
+    assert (
+        response.status_code == 400 and "Cannot key residents by 标签" in response.content.decode()
+    )
+    assert not ImportJob.objects.exists()
 
 
 def test_the_import_page_refuses_a_member(client_as, town):

@@ -139,6 +139,21 @@ def test_an_active_session_stays(town, client):
     assert client.get("/admin/").status_code == 200
 
 
+def test_a_pages_polling_does_not_keep_the_session_alive(town, client):
+    sign_in(client, "dongmen1_member")
+    session = client.session
+    seen = time.time() - 14 * 60
+    session["yemai_seen"] = seen
+    session.save()
+    assert client.get("/admin/", HTTP_X_YEMAI_POLL="1").status_code == 200
+    assert client.session["yemai_seen"] == seen  # not touched by the poll
+    session = client.session
+    session["yemai_seen"] = time.time() - 15 * 60 - 5
+    session.save()
+    response = client.get("/admin/", HTTP_X_YEMAI_POLL="1")
+    assert response.status_code == 302 and response.url.startswith("/admin/login/")
+
+
 # --- second factor --------------------------------------------------------------------------
 
 

@@ -1,70 +1,27 @@
-"""Admin pages beyond the model forms: Excel import (upload → report → confirm), Excel
-export, and the audited "show whole" view of personal data.
+"""Admin pages beyond the model forms: Excel import (upload → a check in the background →
+report → confirm → the import in the background, each watched on its job's page), Excel export,
+and the audited "show whole" view of personal data.
 
-An uploaded file waits for confirmation encrypted on disk (it holds ID numbers), bound to the
-user who uploaded it through the session, and is deleted when confirmed or after an hour.
+An uploaded file waits encrypted on its job (``import_jobs``; it holds ID numbers): a check
+keeps it while it waits for confirmation (an hour at most), the import empties it when it
+ends, done or failed.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-import secrets
-import time
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
-from yemai.core import crypto
-
 from .admin_forms import ImportForm
 from .exporters import export_xlsx
-from .importers import import_xlsx
+from .import_jobs import awaits_confirmation, import_job_confirm, import_job_create
+from .selectors import import_job_get, import_job_list, import_job_status
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-PENDING_SECONDS = 3600
-_CONTEXT = "people.admin.import"
-
-
-def _pending_dir() -> Path:
-    folder = Path(settings.DATA_DIR) / "pending-imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _sweep(folder: Path) -> None:
-    cutoff = time.time() - PENDING_SECONDS
-    for stale in folder.glob("*.bin"):
-        if stale.stat().st_mtime < cutoff:
-            stale.unlink(missing_ok=True)
-
-
-def stash_upload(request, kind: str, data: bytes, filename: str) -> str:
-    folder = _pending_dir()
-    _sweep(folder)
-    token = secrets.token_urlsafe(16)
-    sealed = crypto.encrypt(base64.b64encode(data).decode(), context=_CONTEXT)
-    (folder / f"{token}.bin").write_text(sealed)
-    request.session[f"people-import-{token}"] = {"kind": kind, "filename": filename}
-    return token
-
-
-def unstash_upload(request, kind: str, token: str, *, remove: bool) -> tuple[bytes, str]:
-    meta = request.session.get(f"people-import-{token}")
-    target = _pending_dir() / f"{token}.bin"
-    if not meta or meta.get("kind") != kind or not target.exists():
-        raise Http404
-    data = base64.b64decode(crypto.decrypt(target.read_text(), context=_CONTEXT))
-    if remove:
-        target.unlink(missing_ok=True)
-        request.session.pop(f"people-import-{token}", None)
-    return data, meta.get("filename", "")
 
 
 class LedgerAdminMixin:
@@ -80,6 +37,7 @@ class LedgerAdminMixin:
         wrap = self.admin_site.admin_view
         urls = [
             path("import/", wrap(self.import_view), name=f"{prefix}_import"),
+            path("import/<int:job_id>/", wrap(self.import_job_view), name=f"{prefix}_import_job"),
             path("export/", wrap(self.export_view), name=f"{prefix}_export"),
         ]
         if self.reveal_fields:
@@ -172,67 +130,99 @@ class LedgerAdminMixin:
         return response
 
     def import_view(self, request):
+        """Upload: the file goes to a check job at once; its page shows progress and report."""
         if not getattr(request.user, "can_manage_people", False):
             raise PermissionDenied
-        kind = self.ledger_kind
         title = _("Import %(ledger)s from Excel") % {"ledger": self.opts.verbose_name_plural}
-        if request.method == "POST" and request.POST.get("token"):
-            return self._import_confirm(request, title)
         form = ImportForm(request.POST or None, request.FILES or None)
-        report = token = None
-        options = {"skip_bad_rows": False, "key": ""}
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            data = upload.read()
-            options = {
-                "skip_bad_rows": form.cleaned_data["skip_bad_rows"],
-                "key": form.cleaned_data["key"],
-            }
             try:
-                report = import_xlsx(
-                    kind=kind,
-                    file=io.BytesIO(data),
+                job = import_job_create(
                     user=request.user,
-                    dry_run=True,
+                    kind=self.ledger_kind,
+                    data=upload.read(),
                     filename=upload.name,
-                    **options,
+                    skip_bad_rows=form.cleaned_data["skip_bad_rows"],
+                    key=form.cleaned_data["key"],
                 )
             except ValidationError as exc:
-                form.add_error(None, exc.messages)
+                _form_errors(form, exc)
             else:
-                if report.ok or options["skip_bad_rows"]:
-                    token = stash_upload(request, kind, data, upload.name)
-        return self._page(
+                return HttpResponseRedirect(self._url("import_job", job.pk))
+        response = self._page(
             request,
             "admin/people/import.html",
             title=title,
             form=form,
-            report=report,
-            token=token,
-            **options,
+            recent_jobs=self._recent_jobs(request),
+        )
+        if form.errors:
+            response.status_code = 400
+        return response
+
+    def _recent_jobs(self, request):
+        jobs = import_job_list(user=request.user).filter(kind=self.ledger_kind)[:5]
+        return [(job, self._url("import_job", job.pk)) for job in jobs]
+
+    def import_job_view(self, request, job_id):
+        """A job's progress and, once it ended, its report; ``?format=json`` for the poller; a
+        POST confirms a finished check. Only the user who started the job, or one who may
+        manage people over its scope, sees it; only the one who started it confirms it."""
+        job = import_job_get(user=request.user, pk=job_id, kind=self.ledger_kind)
+        if request.method == "POST":
+            return self._import_confirm(request, job)
+        status = import_job_status(job)
+        status["text"] = _("%(done)s of %(total)s rows (%(percent)s%%)") % status
+        if request.GET.get("format") == "json":
+            response = JsonResponse(status)
+            response["Cache-Control"] = "no-store"
+            return response
+        name = job.filename or job.pk
+        title = (
+            _("Check of %(file)s") % {"file": name}
+            if job.dry_run
+            else _("Import of %(file)s") % {"file": name}
+        )
+        # The import that came of this check, or the check this import came of.
+        follow = (
+            job.imports.order_by("-id").values_list("pk", flat=True).first()
+            if job.dry_run
+            else job.source_check_id
+        )
+        return self._page(
+            request,
+            "admin/people/import_job.html",
+            title=title,
+            import_title=_("Import %(ledger)s from Excel")
+            % {"ledger": self.opts.verbose_name_plural},
+            import_url=self._url("import"),
+            status_url=f"{self._url('import_job', job.pk)}?format=json",
+            job=job,
+            status=status,
+            report=job.report,
+            may_confirm=awaits_confirmation(job) and job.created_by_id == request.user.pk,
+            follow_url=self._url("import_job", follow) if follow else "",
         )
 
-    def _import_confirm(self, request, title):
-        data, filename = unstash_upload(
-            request, self.ledger_kind, request.POST["token"], remove=True
-        )
-        report = import_xlsx(
-            kind=self.ledger_kind,
-            file=io.BytesIO(data),
-            user=request.user,
-            skip_bad_rows=request.POST.get("skip_bad_rows") == "1",
-            key=request.POST.get("key", ""),
-            filename=filename,
-        )
-        if report.applied:
-            messages.success(
-                request,
-                _(
-                    "Imported: %(created)s created, %(updated)s updated, %(skipped)s bad rows skipped."
-                )
-                % {"created": report.created, "updated": report.updated, "skipped": report.skipped},
-            )
-            return HttpResponseRedirect(self._url("changelist"))
-        return self._page(
-            request, "admin/people/import.html", title=title, form=ImportForm(), report=report
-        )
+    def _import_confirm(self, request, check):
+        """The write step: the checked file goes to an import job in the background."""
+        if not check.dry_run:
+            raise Http404
+        if check.created_by_id != request.user.pk:
+            raise PermissionDenied  # a manager may watch another's check, not confirm it
+        try:
+            job = import_job_confirm(user=request.user, check_id=check.pk)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return HttpResponseRedirect(self._url("import_job", check.pk))
+        return HttpResponseRedirect(self._url("import_job", job.pk))
+
+
+def _form_errors(form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc.messages)
+        return
+    for name, errors in exc.error_dict.items():
+        field = name if name in form.fields else None
+        form.add_error(field, [m for e in errors for m in e.messages])

@@ -30,3 +30,19 @@ class OrganisationKind(models.TextChoices):
 CARE_TAGS = ["独居老人", "低保", "特困", "残疾", "留守儿童", "困难青少年"]
 # Restricted tags: the person is visible only to users granted the tag.
 RESTRICTED_TAGS = ["社区矫正", "刑满释放", "严重精神障碍", "吸毒", "信访重点"]
+
+
+class LedgerKind(models.TextChoices):
+    """The people ledgers an Excel file imports into."""
+
+    RESIDENTS = "residents", _("residents")
+    HOUSES = "houses", _("houses")
+    HOUSEHOLDS = "households", _("households")
+    ORGANISATIONS = "organisations", _("organisations")
+
+
+class ImportJobState(models.TextChoices):
+    WAITING = "waiting", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -6,7 +8,7 @@ from yemai.core.fields import EncryptedTextField
 from yemai.core.masking import mask_address, mask_id_number, mask_phone
 from yemai.core.scoping import RestrictedQuerySet, ScopedModel
 
-from .choices import HouseUse, OrganisationKind, Registration, Sex
+from .choices import HouseUse, ImportJobState, LedgerKind, OrganisationKind, Registration, Sex
 
 
 class House(ScopedModel):
@@ -194,3 +196,81 @@ class Organisation(ScopedModel):
     @property
     def contact_phone_masked(self) -> str:
         return mask_phone(self.contact_phone)
+
+
+class ImportJob(ScopedModel):
+    """An Excel import running in the background (导入任务): the check of an uploaded file
+    (``dry_run``) or the confirmed import that writes it; who started it, how far it has got,
+    and what it did.
+
+    The uploaded file waits in ``upload``, encrypted like every other personal datum (it holds
+    ID numbers). An import empties it when it ends, done or failed; a check keeps it only while
+    it awaits confirmation (an hour at most), then hands it to the import. The job belongs to
+    the scope of the user who started it: that user, and anyone who may manage people over
+    that scope, may watch it.
+    """
+
+    scope_field = "scope"
+
+    kind = models.CharField(_("ledger"), max_length=20, choices=LedgerKind.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    scope = models.ForeignKey(
+        "grids.GridNode",
+        verbose_name=_("scope"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    filename = models.CharField(_("file"), max_length=255, blank=True)
+    dry_run = models.BooleanField(
+        _("check only"),
+        default=False,
+        help_text=_("A check reads and validates every row and writes nothing."),
+    )
+    source_check = models.ForeignKey(
+        "self",
+        verbose_name=_("check"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imports",
+        help_text=_("The check whose file this import writes."),
+    )
+    awaiting_confirmation = models.BooleanField(
+        _("awaiting confirmation"),
+        default=False,
+        help_text=_("A finished check whose file waits for its user to confirm the import."),
+    )
+    skip_bad_rows = models.BooleanField(_("skip bad rows"), default=False)
+    key = models.CharField(_("update key"), max_length=60, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ImportJobState.choices, default=ImportJobState.WAITING
+    )
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    rows_total = models.PositiveIntegerField(_("rows in the file"), default=0)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    upload = EncryptedTextField(_("uploaded file"), blank=True, editable=False)
+    tries = models.PositiveSmallIntegerField(_("tries"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.filename} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (ImportJobState.DONE, ImportJobState.FAILED)

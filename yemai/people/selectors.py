@@ -10,11 +10,14 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
 from yemai.core.validators import normalize_mobile
 from yemai.grids.models import GridNode
 
-from .models import House, Household, Organisation, Resident, Tag
+from .choices import ImportJobState
+from .import_jobs import progress_file_read
+from .models import House, Household, ImportJob, Organisation, Resident, Tag
 from .services import id_number_hashes, phone_hashes
 
 _ID_LIKE = re.compile(r"^[0-9]{17}[0-9Xx]$")
@@ -150,3 +153,50 @@ def tag_list(*, user) -> QuerySet[Tag]:
         return qs
     granted = list(getattr(user, "granted_tags", None) or [])
     return qs.filter(Q(restricted=False) | Q(name__in=granted))
+
+
+def import_job_list(*, user) -> QuerySet[ImportJob]:
+    """Import jobs a user may watch: the ones they started, and, for a role that may manage
+    people, every job started inside their scope. The stored file is never loaded."""
+    qs = ImportJob.objects.defer("upload").select_related("created_by")
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    mine = Q(created_by=user.pk)
+    if getattr(user, "can_manage_people", False):
+        managed = ImportJob.objects.restrict(user).values("pk")
+        return qs.filter(mine | Q(pk__in=managed))
+    return qs.filter(mine)
+
+
+def import_job_get(*, user, pk, kind: str | None = None) -> ImportJob:
+    """One job the user may watch (of that ledger); any other is a 404."""
+    qs = import_job_list(user=user)
+    if kind:
+        qs = qs.filter(kind=kind)
+    try:
+        return qs.get(pk=pk)
+    except (ImportJob.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def import_job_status(job: ImportJob) -> dict:
+    """How far a job has got: state, rows done of the rows in the file, percentage."""
+    done, total = job.rows_done, job.rows_total
+    if job.state == ImportJobState.RUNNING:
+        done, total = progress_file_read(job.pk) or (done, total)
+    if job.state == ImportJobState.DONE:
+        percent = 100
+    elif total:
+        # 100 % only once the rows are committed: the last rows read still wait for the commit.
+        percent = min(99, done * 100 // total)
+    else:
+        percent = 0
+    return {
+        "id": job.pk,
+        "state": job.state,
+        "state_label": str(job.get_state_display()),
+        "finished": job.finished,
+        "done": done,
+        "total": total,
+        "percent": percent,
+    }

@@ -108,7 +108,12 @@ def _session_user(request):
 
 
 class IdleTimeoutMiddleware:
-    """A session left unused for ``settings.IDLE_TIMEOUT_MINUTES`` (15) is signed out."""
+    """A session left unused for ``settings.IDLE_TIMEOUT_MINUTES`` (15) is signed out.
+
+    A page's own polling (a script that asks for a job's progress every second) sends
+    ``X-Yemai-Poll: 1``: it is not the person's activity, so it does not keep the session
+    alive, and it writes no session row (on SQLite that write would wait for the database's
+    write lock, held by the very job being polled)."""
 
     TOUCH_EVERY_S = 20  # write the session at most this often for the "last seen" time
 
@@ -132,7 +137,8 @@ class IdleTimeoutMiddleware:
                 return HttpResponseRedirect(
                     f"{settings.LOGIN_URL}?{urlencode({'next': request.get_full_path()})}"
                 )
-            if last is None or now - last > self.TOUCH_EVERY_S:
+            polling = request.headers.get("X-Yemai-Poll") == "1"
+            if not polling and (last is None or now - last > self.TOUCH_EVERY_S):
                 request.session["yemai_seen"] = now
         return self.get_response(request)
 
