@@ -5,7 +5,7 @@
 
 For each database: a fresh database with a small town (4 villages × 4 micro-grids, one member on
 duty in each), a centre-operator account with an API token (a machine client), and
-``yemai serve`` as it ships (waitress; by default one process per core with 4 threads each,
+``yemai serve`` as it ships (waitress; by default one process per core with 2 threads each,
 background tasks in a thread of the first) on a free loopback port, with a settings module that adds two baseline endpoints
 (``bench/case_intake_urls.py``). Client threads post the same JSON body, each on a keep-alive
 connection, with a fresh ``Idempotency-Key`` per request, to:

@@ -264,12 +264,13 @@ X_FRAME_OPTIONS = "DENY"
 # --- Web server (`yemai serve`) ----------------------------------------------------------
 # Server processes sharing the port, and threads in each. Python runs one thread at a time per
 # process, so one process per core answers the most: that is the default where processes can be
-# forked (POSIX), up to 4; elsewhere one. More threads than 4 per process only take turns for
-# the interpreter and the database's write lock (docs/decisions/0004).
+# forked (POSIX), up to 4; elsewhere one. Two threads each: one can answer while the other
+# waits on the database or a slow request; more only take turns for the interpreter, and
+# the thread holding SQLite's write turn waits behind each of them (docs/decisions/0004).
 WEB_WORKERS = env_int(
     "YEMAI_WEB_WORKERS", min(os.cpu_count() or 1, 4) if hasattr(os, "fork") else 1, minimum=1
 )
-WEB_THREADS = env_int("YEMAI_WEB_THREADS", 4, minimum=1)
+WEB_THREADS = env_int("YEMAI_WEB_THREADS", 2, minimum=1)
 # How often (seconds) a server process lets another thread run. A thread holding the database's
 # write turn waits for its next go after every SQLite call: Python's default (0.005) made each
 # write wait up to 5 ms that many times; 0.0005 hands it back sooner.

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager, nullcontext
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import Model
 from django.db.models.signals import post_save, pre_save
 
@@ -78,8 +78,54 @@ def _columns(obj: Model) -> list:
     ]
 
 
+# Field classes whose conversion leaves a value of these exact types as it is (their own
+# get_prep_value is str()/int()/float()/bool() of it; the backends adapt none of them), so the
+# insert can pass such a value straight on. Subclasses may convert: they are not listed.
+_AS_IS = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.IntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.PositiveBigIntegerField: (int,),
+    models.AutoField: (int,),
+    models.BigAutoField: (int,),
+    models.FloatField: (float,),
+    models.BooleanField: (bool,),
+}
+_plans: dict[tuple, list] = {}
+
+
+def _plan(model, fields) -> list:
+    """Per field: (attname, the types passed on as they are, the field if it needs its own
+    pre_save, the field) — worked out once per model and column set."""
+    key = (model, tuple(f.attname for f in fields))
+    plan = _plans.get(key)
+    if plan is None:
+        plan = []
+        for f in fields:
+            if isinstance(f, models.ForeignKey):  # an id, or None (no related row)
+                as_is = _AS_IS.get(type(f.target_field), ())
+                as_is = (*as_is, type(None)) if as_is else ()
+            else:  # None only where the column takes NULL (else the field refuses it)
+                as_is = _AS_IS.get(type(f), ())
+                as_is = (*as_is, type(None)) if as_is and f.null else as_is
+            custom_pre_save = type(f).pre_save is not models.Field.pre_save
+            plan.append((f.attname, as_is, custom_pre_save, f))
+        _plans[key] = plan
+    return plan
+
+
 def _values(obj: Model, fields, connection) -> list:
-    return [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
+    values = []
+    for attname, as_is, custom_pre_save, field in _plan(type(obj), fields):
+        value = field.pre_save(obj, True) if custom_pre_save else getattr(obj, attname)
+        if type(value) not in as_is:
+            value = field.get_db_prep_save(value, connection=connection)
+        values.append(value)
+    return values
 
 
 def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS, guard_unique: bool = False) -> None:
