@@ -99,7 +99,7 @@ _plans: dict[tuple, list] = {}
 
 
 def _plan(model, fields) -> list:
-    """Per field: (attname, the types passed on as they are, the field if it needs its own
+    """Per field: (attname, the types passed on as they are, whether the field has its own
     pre_save, the field) — worked out once per model and column set."""
     key = (model, tuple(f.attname for f in fields))
     plan = _plans.get(key)
