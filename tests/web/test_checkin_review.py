@@ -117,6 +117,24 @@ def test_accepting_a_check_in_stores_the_verdict_audits_it_and_says_so(review_to
     assert "No check-ins are waiting for review." in page
 
 
+def test_a_check_in_reviewed_meanwhile_by_another_is_not_overwritten(review_town):
+    t = review_town
+    other = make_user("dongmen_deputy", Role.VILLAGE_HEAD, t.dongmen, first_name="李副")
+    services.sensitive_grant(actor=t.security, user_id=other.pk, reason="考勤复核")
+    first, second = signed_in(t.dongmen_head), signed_in(other)
+    assert f"/checkins/{t.mine.pk}/review/" in second.get("/checkins/").content.decode()
+    first.post(f"/checkins/{t.mine.pk}/review/", {"outcome": "accepted"})
+    page = second.post(
+        f"/checkins/{t.mine.pk}/review/", {"outcome": "rejected", "note": "看不清"}, follow=True
+    ).content.decode()
+    assert "reviewed this check-in at" in page and "meanwhile" in page
+    checkin = CheckIn.objects.get(pk=t.mine.pk)
+    assert checkin.review == "accepted" and checkin.reviewed_by_id == t.dongmen_head.pk
+    assert not AuditEvent.objects.filter(
+        kind="change", object_id=str(t.mine.pk), user_id=other.pk
+    ).exists()
+
+
 def test_rejecting_needs_a_reason_and_stores_it(review_town):
     t = review_town
     client = signed_in(t.dongmen_head)

@@ -385,9 +385,13 @@ def checkin_photo_bytes(*, checkin: CheckIn) -> bytes:
 
 
 @transaction.atomic
-def checkin_review(*, user, checkin: CheckIn, outcome: str, note: str = "") -> CheckIn:
+def checkin_review(
+    *, user, checkin: CheckIn, outcome: str, note: str = "", only_pending: bool = False
+) -> CheckIn:
     """A person's verdict on a check-in (the face in the selfie is the member's, at that
-    place). Needs the grant; nobody reviews their own."""
+    place). Needs the grant; nobody reviews their own. A verdict may be changed later, except
+    with ``only_pending`` (the review page, which lists pending check-ins): then one reviewed
+    by someone else meanwhile is refused, naming who, rather than overwritten unseen."""
     from .selectors import sensitive_grant_require
 
     if checkin.member_id == user.pk:
@@ -397,9 +401,27 @@ def checkin_review(*, user, checkin: CheckIn, outcome: str, note: str = "") -> C
         raise ValidationError({"outcome": [_("Outcome must be accepted or rejected")]})
     if len(note) > 200:
         raise ValidationError({"note": [_("At most %(count)s characters") % {"count": 200}]})
-    CheckIn.objects.filter(pk=checkin.pk).update(
+    rows = CheckIn.objects.filter(pk=checkin.pk)
+    if only_pending:
+        rows = rows.filter(review=Review.PENDING)
+    if not rows.update(
         review=outcome, review_note=note, reviewed_by=user, reviewed_at=timezone.now()
-    )
+    ):
+        done = CheckIn.objects.select_related("reviewed_by").get(pk=checkin.pk)
+        raise ValidationError(
+            {
+                "outcome": [
+                    _("%(who)s reviewed this check-in at %(time)s (%(verdict)s) meanwhile")
+                    % {
+                        "who": done.reviewed_by or "—",
+                        "time": timezone.localtime(done.reviewed_at).strftime("%H:%M")
+                        if done.reviewed_at
+                        else "—",
+                        "verdict": Review(done.review).label,
+                    }
+                ]
+            }
+        )
     audit_record(user=user, kind="change", obj=checkin, detail={"review": outcome})
     checkin.refresh_from_db(fields=["review", "review_note", "reviewed_by", "reviewed_at"])
     return checkin

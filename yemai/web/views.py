@@ -335,7 +335,9 @@ def checkin_review(request, pk: int):
         messages.error(request, _("Say why the check-in is rejected."))
         return back
     try:
-        duty_services.checkin_review(user=request.user, checkin=checkin, outcome=outcome, note=note)
+        duty_services.checkin_review(
+            user=request.user, checkin=checkin, outcome=outcome, note=note, only_pending=True
+        )
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
