@@ -5,6 +5,7 @@ After changing ``workflow.TRANSITIONS`` run
 """
 
 import os
+import re
 from pathlib import Path
 
 from yemai.accounts.roles import Role
@@ -107,3 +108,18 @@ def test_the_docs_name_every_action_and_state():
     text = DOC.read_text(encoding="utf-8")
     for value in [*Action.values, *State.values]:
         assert f"`{value}`" in text or value in text, value
+
+
+def test_the_chinese_docs_translate_the_same_state_machine():
+    """docs/cases.zh.md translates the table by hand: it must name the same actions, in the same
+    order, each with the same roles and the same target state, or it is out of date."""
+    zh = DOC.with_name("cases.zh.md").read_text(encoding="utf-8")
+    table = zh.split("| 动作 | 从 | 到 | 谁 | 条件 |", 1)[1].split("\n\n", 1)[0]
+    rows = [line.split(" | ") for line in table.strip().splitlines()[1:]]
+    assert [re.search(r"`(\w+)`", row[0]).group(1) for row in rows] == list(TRANSITIONS)
+    role_codes = "|".join(str(r) for r in ROLE_ORDER)
+    for row, (action, rule) in zip(rows, TRANSITIONS.items(), strict=True):
+        roles = set(re.findall(rf"\b({role_codes})\b", row[3]))
+        assert roles == {str(r) for r in rule.roles}, action
+        if rule.target and action not in TARGETS:
+            assert row[2].strip() == rule.target, action
