@@ -163,15 +163,7 @@ def case_report(request, payload: CaseIn):
     Send an ``Idempotency-Key`` header to make a retry safe: the same key (per account) gives
     the same case, answered 200 instead of 201.
     """
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
-        raise ValidationError(
-            {
-                "Idempotency-Key": [
-                    _("At most %(n)s printable characters") % {"n": MAX_IDEMPOTENCY_KEY}
-                ]
-            }
-        )
+    key = _idempotency_key(request)
     if not actions.may_report(request.user):
         raise PermissionDenied(_("Your role may not report cases"))
     case, created = actions.case_report_as(

@@ -52,10 +52,11 @@ class Command(BaseCommand):
             "after it, restart, then run `yemai keys rotate`."
         )
 
-    def _rotate(self, batch, verbosity=1, **options):
+    def _with_bar(self, rotate, *, batch, verbosity, desc, unit):
+        """Run ``rotate(batch=, progress=)`` with a progress bar on stderr."""
         if batch < 1:
             raise CommandError("--batch must be at least 1")
-        bar = tqdm(desc="re-encrypting", unit=" values", disable=verbosity < 1, file=sys.stderr)
+        bar = tqdm(desc=desc, unit=unit, disable=verbosity < 1, file=sys.stderr)
 
         def progress(done, total):
             if total is not None:
@@ -63,11 +64,16 @@ class Command(BaseCommand):
             bar.update(done)
 
         try:
-            result = keys_rotate(batch=batch, progress=progress)
+            return rotate(batch=batch, progress=progress)
         except crypto.DecryptionError as exc:
             raise CommandError(str(exc)) from None
         finally:
             bar.close()
+
+    def _rotate(self, batch, verbosity=1, **options):
+        result = self._with_bar(
+            keys_rotate, batch=batch, verbosity=verbosity, desc="re-encrypting", unit=" values"
+        )
         for label, count in sorted(result.rotated.items()):
             self.stdout.write(f"  {label}: {count:,}")
         self.stdout.write(
@@ -102,21 +108,9 @@ class Command(BaseCommand):
             self.stdout.write(f"every value is under {current}.")
 
     def _rotate_lookup(self, batch, verbosity=1, **options):
-        if batch < 1:
-            raise CommandError("--batch must be at least 1")
-        bar = tqdm(desc="re-hashing", unit=" rows", disable=verbosity < 1, file=sys.stderr)
-
-        def progress(done, total):
-            if total is not None:
-                bar.reset(total=total)
-            bar.update(done)
-
-        try:
-            result = lookup_rotate(batch=batch, progress=progress)
-        except crypto.DecryptionError as exc:
-            raise CommandError(str(exc)) from None
-        finally:
-            bar.close()
+        result = self._with_bar(
+            lookup_rotate, batch=batch, verbosity=verbosity, desc="re-hashing", unit=" rows"
+        )
         for label in sorted(set(result.rotated) | set(result.current)):
             self.stdout.write(
                 f"  {label}: {result.rotated[label]:,} re-hashed, "
